@@ -1,0 +1,200 @@
+"""Virtual Manager: the application factory. Every command runs as ``flask --app app ...``."""
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+from core.config import load_config
+
+
+def create_app(test_config=None) -> Flask:
+    """Build the portal from small steps: config, extensions, blueprints, hooks, commands."""
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, test_config)
+    import_models()
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_hooks(app)
+    register_commands(app)
+    from core.ui import register_template_helpers
+
+    register_template_helpers(app)
+    return app
+
+
+MODEL_MODULES = (
+    "core.audit",
+    "auth.models",
+    "corp.models",
+    "hierarchy.models",
+    "roles.models",
+    "corp.operations.models",
+    "forms.models",
+)
+
+
+def import_models() -> None:
+    """Import every model module so the metadata (and migrations) know every table."""
+    import importlib
+
+    for name in MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if not name.startswith(error.name or "?"):
+                raise
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extension objects of ``core.extensions`` to this app."""
+    from core import i18n
+    from core.extensions import api, babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(app.root_path) + "/migrations", render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.request_loader(_load_user_from_request)
+    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _configure_sqlite(app)
+
+
+def _configure_sqlite(app: Flask) -> None:
+    """WAL journal (readers don't block the writer), foreign keys on, a busy timeout."""
+    from sqlalchemy import event
+
+    from core.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy emits BEGIN.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            if not app.config.get("SQLITE_MEMORY"):
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection):
+            connection.exec_driver_sql("BEGIN")
+
+
+def _load_user_from_request(req):
+    """Identity comes from a server-side session id or a verified bearer token, nothing else."""
+    from auth import service
+
+    header = req.headers.get("Authorization", "")
+    if req.path.startswith("/api/") and header.lower().startswith("bearer "):
+        user = service.load_token(header[7:].strip())
+        g.auth_via = "token" if user else None
+        return user
+    user = service.load_session(session.get("sid"))
+    g.auth_via = "session" if user else None
+    return user
+
+
+def register_blueprints(app: Flask) -> None:
+    """Pages and API of every package; each package owns its routes."""
+    from auth import api as auth_api
+    from auth import views as auth_views
+    from core import views as core_views
+    from core.extensions import api, csrf
+    from corp import api as corp_api
+    from corp import views as corp_views
+    from hierarchy import api as hierarchy_api
+    from hierarchy import views as hierarchy_views
+    from roles import api as roles_api
+    from roles import views as roles_views
+
+    for module in (core_views, auth_views, corp_views, hierarchy_views, roles_views):
+        app.register_blueprint(module.bp)
+    for module in (auth_api, corp_api, hierarchy_api, roles_api):
+        api.register_blueprint(module.blp)
+        # Bearer-token calls carry no cookie to forge; cookie-authenticated API writes are
+        # CSRF-checked in ``check_api_csrf`` below.
+        csrf.exempt(module.blp)
+    for extra in _optional_blueprints():
+        extra(app, api, csrf)
+
+
+def _optional_blueprints():
+    """Packages that register themselves (operations, forms...) when present."""
+    import importlib
+
+    found = []
+    for name in ("corp.operations.routes", "forms.routes"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if not name.startswith(error.name or "?"):
+                raise
+            continue
+        found.append(module.register)
+    return found
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Domain errors and HTTP errors: JSON under /api, pages elsewhere."""
+    from core.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_hooks(app: Flask) -> None:
+    """Deny by default, CSRF on cookie-authenticated API writes, security headers."""
+    from core.extensions import csrf, db
+    from roles.access import enforce_route_marks
+
+    @app.before_request
+    def check_api_csrf():
+        if (
+            request.path.startswith("/api/")
+            and request.method not in ("GET", "HEAD", "OPTIONS")
+            and "Authorization" not in request.headers
+            and session.get("sid")
+        ):
+            csrf.protect()
+
+    app.before_request(enforce_route_marks)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        )
+        if current_user and getattr(current_user, "is_authenticated", False):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.teardown_request
+    def rollback_uncommitted(exc):
+        if exc is not None:
+            db.session.rollback()
+
+
+
+def register_commands(app: Flask) -> None:
+    """``flask --app app demo`` and friends."""
+    from corp import demo
+
+    app.cli.add_command(demo.demo_command)
+    app.cli.add_command(demo.serve_demo_command)

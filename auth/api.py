@@ -1,0 +1,71 @@
+"""JSON API of sign-in: tokens, the current user, password change."""
+
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from auth import service
+from core.extensions import db, limiter
+from roles.access import authenticated, public
+
+blp = Blueprint("Auth", __name__, url_prefix="/api/v1", description="Sign-in and the current user")
+
+
+class TokenRequest(Schema):
+    email = fields.String(required=True)
+    password = fields.String(required=True, load_only=True)
+
+
+class TokenResponse(Schema):
+    token = fields.String()
+    expires_at = fields.DateTime()
+
+
+class PasswordChangeRequest(Schema):
+    current_password = fields.String(required=True)
+    new_password = fields.String(required=True)
+
+
+def _rate():
+    from flask import current_app
+
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@blp.route("/auth/token", methods=["POST"])
+@limiter.limit(_rate)
+@blp.arguments(TokenRequest)
+@blp.response(201, TokenResponse)
+@public
+def create_token(data):
+    """Exchange e-mail and password for a bearer token (same lockout as the sign-in page)."""
+    user = service.authenticate(data["email"], data["password"])
+    token, row = service.issue_token(user)
+    db.session.commit()
+    return {"token": token, "expires_at": row.expires_at}
+
+
+@blp.route("/me", methods=["GET"])
+@authenticated
+def me():
+    """The signed-in user, the company, the role assignments and the permission names."""
+    from roles.service import describe_user_access
+
+    return describe_user_access(current_user._get_current_object())
+
+
+@blp.route("/me/password", methods=["POST"])
+@blp.arguments(PasswordChangeRequest)
+@blp.response(204)
+@authenticated
+def change_password(data):
+    """Change the password; every token of the user, this one too, stops working."""
+    service.change_password(
+        current_user._get_current_object(), data["current_password"], data["new_password"]
+    )
+    db.session.commit()
+    return None
+
+
+__all__ = ["blp", "_"]

@@ -1,0 +1,192 @@
+"""Signing in and out: credentials, lockout, server-side sessions, API tokens, passwords."""
+
+import hashlib
+import secrets
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from auth.models import ApiToken, LoginThrottle, User, UserSession
+from auth.passwords import check_password_policy, hash_password, needs_rehash, verify_password
+from core import audit
+from core.db import utcnow
+from core.errors import InvalidInput, Unauthorized
+from core.extensions import db
+
+# A hash to verify against when the e-mail is unknown, so both paths cost the same time.
+_DUMMY_HASH = None
+
+
+def normalize_email(email: str) -> str:
+    """E-mails compare case-insensitively and without surrounding spaces."""
+    return (email or "").strip().lower()
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password(secrets.token_hex(16))
+    return _DUMMY_HASH
+
+
+def authenticate(email: str, password: str) -> User:
+    """Check credentials with lockout; raise Unauthorized with a message that reveals nothing.
+
+    Failures are counted per e-mail whether or not an account exists, so the answers for an
+    unknown address and a known one are the same, including the lock after too many.
+    """
+    email = normalize_email(email)
+    now = utcnow()
+    throttle = db.session.get(LoginThrottle, email)
+    if throttle and throttle.locked_until and throttle.locked_until > now:
+        minutes = int((throttle.locked_until - now).total_seconds() // 60) + 1
+        raise Unauthorized(_locked_message(minutes), code="locked")
+    user = db.session.scalar(select(User).where(User.email == email))
+    ok = verify_password(user.password_hash if user else _dummy_hash(), password or "")
+    if not ok or user is None or not user.active:
+        if throttle is None:
+            throttle = LoginThrottle(email=email, failures=0)
+            db.session.add(throttle)
+        throttle.failures = (throttle.failures or 0) + 1
+        if throttle.failures >= current_app.config["LOGIN_MAX_FAILURES"]:
+            throttle.failures = 0
+            throttle.locked_until = now + current_app.config["LOGIN_LOCK_DURATION"]
+        audit.record(
+            "auth.login_failed",
+            actor=user,
+            company_id=user.company_id if user else None,
+            outcome="denied",
+            detail=email,
+        )
+        db.session.commit()
+        if throttle.locked_until and throttle.locked_until > now:
+            minutes = int(current_app.config["LOGIN_LOCK_DURATION"].total_seconds() // 60)
+            raise Unauthorized(_locked_message(minutes), code="locked")
+        raise Unauthorized(_("Wrong e-mail or password."), code="invalid_credentials")
+    if throttle is not None:
+        db.session.delete(throttle)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    return user
+
+
+def _locked_message(minutes: int) -> str:
+    return _(
+        "Too many failed sign-in attempts: sign-in for this e-mail is locked for "
+        "%(minutes)d minutes.",
+        minutes=minutes,
+    )
+
+
+def start_session(user: User, *, ip: str = "", user_agent: str = "") -> UserSession:
+    """Open a new server-side browser session for the user."""
+    session = UserSession(
+        id=secrets.token_urlsafe(32),
+        user_id=user.id,
+        ip=ip[:64],
+        user_agent=(user_agent or "")[:300],
+    )
+    db.session.add(session)
+    audit.record("auth.login", actor=user, object_type="user", object_id=user.id)
+    return session
+
+
+def load_session(session_id: str | None) -> User | None:
+    """The user of a live browser session, ending it if idle or too old."""
+    if not session_id:
+        return None
+    row = db.session.get(UserSession, session_id)
+    if row is None or row.revoked_at is not None:
+        return None
+    now = utcnow()
+    config = current_app.config
+    if (
+        now - row.last_seen_at > config["SESSION_IDLE_TIMEOUT"]
+        or now - row.created_at > config["SESSION_ABSOLUTE_LIFETIME"]
+    ):
+        row.revoked_at = now
+        db.session.commit()
+        return None
+    user = row.user
+    if not user.active:
+        return None
+    # Touch at most once a minute: an idle timeout of 20 minutes needs no finer clock.
+    if (now - row.last_seen_at).total_seconds() > 60:
+        row.last_seen_at = now
+        db.session.commit()
+    return user
+
+
+def end_session(session_id: str | None, user: User | None) -> None:
+    """Log out: the session id stops working on the server, whatever the cookie says."""
+    if session_id:
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    if user is not None:
+        audit.record("auth.logout", actor=user, object_type="user", object_id=user.id)
+
+
+def revoke_all(user: User, *, keep_session: str | None = None) -> None:
+    """End every session and API token of the user (disable, password change)."""
+    now = utcnow()
+    query = update(UserSession).where(
+        UserSession.user_id == user.id, UserSession.revoked_at.is_(None)
+    )
+    if keep_session:
+        query = query.where(UserSession.id != keep_session)
+    db.session.execute(query.values(revoked_at=now))
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> tuple[str, ApiToken]:
+    """Create an API bearer token; the plain token is returned once and never stored."""
+    token = secrets.token_urlsafe(32)
+    row = ApiToken(
+        user_id=user.id,
+        token_hash=_digest(token),
+        expires_at=utcnow() + current_app.config["API_TOKEN_LIFETIME"],
+    )
+    db.session.add(row)
+    audit.record("auth.token_issued", actor=user, object_type="user", object_id=user.id)
+    return token, row
+
+
+def load_token(token: str | None) -> User | None:
+    """The user of a valid, unexpired, unrevoked API token."""
+    if not token:
+        return None
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    return row.user if row.user.active else None
+
+
+def change_password(
+    user: User, current_password: str, new_password: str, *, keep_session: str | None = None
+) -> None:
+    """Replace the user's password after checking the current one and the policy."""
+    if not verify_password(user.password_hash, current_password or ""):
+        raise InvalidInput({"current_password": _("The current password is wrong.")})
+    problems = check_password_policy(new_password or "", email=user.email)
+    if verify_password(user.password_hash, new_password or ""):
+        problems.append(_("The new password must differ from the current one."))
+    if problems:
+        raise InvalidInput({"new_password": [_(p) for p in problems]})
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    user.password_changed_at = utcnow()
+    revoke_all(user, keep_session=keep_session)
+    audit.record("auth.password_changed", actor=user, object_type="user", object_id=user.id)

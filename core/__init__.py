@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every domain package uses: extensions, config, audit, access marks."""

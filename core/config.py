@@ -1,0 +1,89 @@
+"""Configuration: defaults, then ``instance/config.py``, then the environment."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+class Defaults:
+    """Settings every installation starts from; nothing secret lives here."""
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    BABEL_DEFAULT_LOCALE = "ru"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
+    LANGUAGES = ("ru", "en")
+    BOOTSTRAP_SERVE_LOCAL = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "vm_session"
+    REMEMBER_COOKIE_DURATION = timedelta(0)
+    # The seed: a session ends after 20 minutes without activity.
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=20)
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=12)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    API_TOKEN_LIFETIME = timedelta(hours=8)
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_DURATION = timedelta(minutes=15)
+    LOGIN_RATE_LIMIT = "30 per minute"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    API_TITLE = "Virtual Manager API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    # Swagger UI and ReDoc load their assets from a CDN; the portal serves only the document.
+    OPENAPI_SWAGGER_UI_PATH = None
+    OPENAPI_REDOC_PATH = None
+    OPERATOR_NAME = "Оператор связи"
+    # Background work: in-process by default; Celery when a broker URL is configured.
+    CELERY_BROKER_URL = None
+    OPERATOR_GATEWAY_DELAY = 0.0
+    LINES_PER_PAGE = 50
+
+
+ENV_SETTINGS = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "CELERY_BROKER_URL": "CELERY_BROKER_URL",
+    "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "OPERATOR_GATEWAY_DELAY": "OPERATOR_GATEWAY_DELAY",
+}
+
+
+def load_config(app, test_config=None):
+    """Fill ``app.config`` from defaults, the instance folder, the environment and tests."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    for env_name, key in ENV_SETTINGS.items():
+        if os.environ.get(env_name):
+            value = os.environ[env_name]
+            app.config[key] = float(value) if key == "OPERATOR_GATEWAY_DELAY" else value
+    if test_config:
+        app.config.update(test_config)
+    instance = Path(app.instance_path)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{instance / 'virtual-manager.sqlite'}"
+        )
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://") or uri.startswith("postgresql://"):
+        # psycopg 3 is the driver the project installs.
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(instance)
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Read the installation's secret key, generating it once on first run."""
+    instance.mkdir(parents=True, exist_ok=True)
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()

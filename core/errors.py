@@ -1,0 +1,98 @@
+"""Domain errors raised by services, and the handlers that turn them into answers.
+
+Services raise these whatever called them (a page, the API, a background job); the
+handlers answer JSON under ``/api/`` and an HTML error page elsewhere.
+"""
+
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """A refusal with an HTTP status, a stable machine code and a human message."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str | None = None, *, errors: dict | None = None, code=None):
+        super().__init__(message or self.code)
+        self.message = message or self.code
+        self.errors = errors or {}
+        if code:
+            self.code = code
+
+    def to_dict(self) -> dict:
+        body = {"code": self.code, "message": str(self.message), "status": self.status}
+        if self.errors:
+            body["errors"] = {k: [str(m) for m in v] for k, v in self.errors.items()}
+        return body
+
+
+class Unauthorized(DomainError):
+    status, code = 401, "unauthorized"
+
+
+class PermissionDenied(DomainError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class Conflict(DomainError):
+    status, code = 409, "conflict"
+
+
+class InvalidInput(DomainError):
+    """Bad input: ``errors`` maps field names to messages; nothing was changed."""
+
+    status, code = 422, "invalid"
+
+    def __init__(self, errors: dict | str, message: str | None = None):
+        if isinstance(errors, str):
+            errors = {"_schema": [errors]}
+        errors = {k: v if isinstance(v, list) else [v] for k, v in errors.items()}
+        first = next(iter(errors.values()))[0] if errors else None
+        super().__init__(message or str(first or _("Invalid input.")), errors=errors)
+
+
+def is_api_request() -> bool:
+    """Whether the request is for the JSON API (answers are JSON, not pages)."""
+    return request.path.startswith("/api/")
+
+
+def register_errorhandlers(app):
+    """Answer domain and HTTP errors as JSON for the API and as a page for people."""
+    from core.extensions import db
+
+    from core.audit import flush_refusals
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError):
+        db.session.rollback()
+        flush_refusals()
+        if is_api_request():
+            return jsonify(error.to_dict()), error.status
+        return (
+            render_template("error.html", status=error.status, message=error.message),
+            error.status,
+        )
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        if error.response is not None:
+            return error.response
+        if is_api_request():
+            body = {"code": error.name.lower().replace(" ", "_"), "status": error.code,
+                    "message": error.description}
+            # flask-smorest/webargs put field errors in error.data["messages"].
+            messages = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
+            if messages:
+                body["errors"] = messages.get("json", messages)
+            return jsonify(body), error.code
+        return (
+            render_template("error.html", status=error.code, message=error.description),
+            error.code,
+        )

@@ -1,0 +1,100 @@
+"""What every page template gets: the menu, labels of statuses, formatting filters."""
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A menu entry, shown when its endpoint exists and the user may open it."""
+
+    endpoint: str
+    label: object
+    permission: str | None = None  # None: any company user
+    operator_staff: bool = False
+
+
+# Packages add their entries with ``add_nav_item`` when they register their routes.
+NAV: list[NavItem] = [
+    NavItem("corp.dashboard", _l("Dashboard")),
+    NavItem("hierarchy.tree", _l("Hierarchy"), "lines.view"),
+    NavItem("corp.lines", _l("Lines"), "lines.view"),
+]
+
+
+def add_nav_item(item: NavItem) -> None:
+    """Add a menu entry once (registration may run for several apps in one process)."""
+    if item not in NAV:
+        NAV.append(item)
+
+
+STATUS_LABELS = {
+    "active": _l("active"),
+    "blocked": _l("blocked"),
+    "terminated": _l("terminated"),
+}
+BLOCK_LABELS = {
+    "voluntary": _l("voluntary"),
+    "loss": _l("loss/theft"),
+    "permanent": _l("permanent"),
+    "financial": _l("financial"),
+}
+NODE_KIND_LABELS = {
+    "root": _l("company"),
+    "branch": _l("branch"),
+    "city": _l("city"),
+    "department": _l("department"),
+    "group": _l("group"),
+}
+SETTLEMENT_LABELS = {"advance": _l("advance"), "credit": _l("credit")}
+
+
+def nav_items() -> list[NavItem]:
+    """The menu entries this user may open."""
+    from roles import access
+
+    if not current_user.is_authenticated:
+        return []
+    items = []
+    for item in NAV:
+        if item.endpoint not in current_app.view_functions:
+            continue
+        if item.operator_staff != bool(current_user.is_operator_staff):
+            continue
+        if item.permission and not access.scopes(current_user, item.permission):
+            continue
+        items.append(item)
+    return items
+
+
+def money(value) -> str:
+    """Roubles with two decimals in the current locale."""
+    return format_decimal(value or 0, format="#,##0.00") + " ₽"
+
+
+def msisdn(value) -> str:
+    """A stored 10-digit number for display: +7 916 123-45-67."""
+    from corp.validators import format_msisdn
+
+    return format_msisdn(value) if value else ""
+
+
+def register_template_helpers(app) -> None:
+    """Expose the helpers above to every template."""
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["msisdn"] = msisdn
+
+    @app.context_processor
+    def helpers():
+        return {
+            "nav_items": nav_items,
+            "current_locale": lambda: str(get_locale() or "ru"),
+            "status_label": lambda s: STATUS_LABELS.get(s, s),
+            "block_label": lambda s: BLOCK_LABELS.get(s, s),
+            "node_kind_label": lambda s: NODE_KIND_LABELS.get(s, s),
+            "settlement_label": lambda s: SETTLEMENT_LABELS.get(s, s),
+        }

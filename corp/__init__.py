@@ -1,0 +1,1 @@
+"""Companies, contracts, billing accounts, lines, tariffs, services and their operations."""

@@ -1,0 +1,39 @@
+"""JSON API of lines (read side; operations live in ``corp.operations``)."""
+
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from corp import service
+from corp.schemas import LineListArgs, LinePage, LineSchema
+from roles.access import require
+
+blp = Blueprint("Lines", __name__, url_prefix="/api/v1", description="Lines of the company")
+
+
+@blp.route("/lines", methods=["GET"])
+@blp.arguments(LineListArgs, location="query")
+@blp.response(200, LinePage)
+@require("lines.view")
+def list_lines(args):
+    """Lines in the caller's scope: search, filter by subtree/status/tariff, sort, page."""
+    flt = service.LineFilter(
+        q=args["q"],
+        node_id=args["node_id"],
+        status=args["status"],
+        tariff_code=args["tariff"],
+        billing_account_id=args["billing_account_id"],
+        sort=args["sort"],
+        descending=args["dir"] == "desc",
+    )
+    items, total = service.list_lines(
+        current_user, flt, page=args["page"], per_page=args["per_page"]
+    )
+    return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
+
+
+@blp.route("/lines/<int:line_id>", methods=["GET"])
+@blp.response(200, LineSchema)
+@require("lines.view")
+def get_line(line_id):
+    """One line; another company's line or one outside the caller's scope is a 404."""
+    return service.get_line(current_user, line_id)

@@ -1,0 +1,214 @@
+"""Reading lines and accounts within the actor's company and scope (lists, card, dashboard)."""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from core.errors import InvalidInput, NotFound
+from core.extensions import db
+from corp.models import (
+    LINE_STATUSES,
+    BillingAccount,
+    Line,
+    LineEvent,
+    LineMonthlyUsage,
+    LineService,
+    Payment,
+    Tariff,
+)
+from hierarchy.models import Node
+from roles import access
+
+SORTS = {
+    "msisdn": Line.msisdn,
+    "employee": Line.employee_name,
+    "status": Line.status,
+    "tariff": Tariff.name,
+    "node": Node.name,
+}
+
+
+@dataclass
+class LineFilter:
+    """What the lines list is asked for; every field optional."""
+
+    q: str = ""
+    node_id: int | None = None
+    status: str | None = None
+    tariff_code: str | None = None
+    billing_account_id: int | None = None
+    sort: str = "msisdn"
+    descending: bool = False
+
+
+def scoped_lines(actor, permission: str = "lines.view"):
+    """A SELECT of the actor's company's lines within the actor's scope for ``permission``."""
+    return (
+        select(Line)
+        .join(Node, Node.id == Line.node_id)
+        .where(Line.company_id == actor.company_id, access.scope_filter(actor, permission, Node.path))
+    )
+
+
+def _digits_of(q: str) -> str:
+    digits = re.sub(r"\D", "", q)
+    # "+7 916..." and "8 916..." are typed; stored numbers have 10 national digits.
+    if len(digits) == 11 and digits[0] in "78":
+        digits = digits[1:]
+    return digits
+
+
+def filtered_lines(actor, flt: LineFilter, permission: str = "lines.view"):
+    """The scoped SELECT with the list's search and filters applied (no order, no paging)."""
+    query = scoped_lines(actor, permission).join(Tariff, Tariff.id == Line.tariff_id)
+    if flt.node_id is not None:
+        from hierarchy.service import get_node
+
+        node = get_node(actor, flt.node_id, permission)
+        # The subtree as an id list lets the database use the lines.node_id index.
+        subtree = select(Node.id).where(
+            Node.company_id == actor.company_id, Node.path.startswith(node.path, autoescape=True)
+        )
+        query = query.where(Line.node_id.in_(subtree))
+    if flt.status:
+        if flt.status not in LINE_STATUSES:
+            raise InvalidInput({"status": f"Unknown status {flt.status!r}."})
+        query = query.where(Line.status == flt.status)
+    if flt.tariff_code:
+        query = query.where(Tariff.code == flt.tariff_code)
+    if flt.billing_account_id:
+        query = query.where(Line.billing_account_id == flt.billing_account_id)
+    q = (flt.q or "").strip()
+    if q:
+        if len(q) > 100:
+            raise InvalidInput({"q": "The search text is too long (100 characters at most)."})
+        digits = _digits_of(q)
+        conditions = [Line.search_text.contains(q.lower(), autoescape=True)]
+        if digits and len(digits) >= 2 and re.fullmatch(r"[\d\s()+\-]+", q):
+            conditions = [Line.msisdn.contains(digits, autoescape=True),
+                          Line.iccid.contains(digits, autoescape=True)]
+        query = query.where(or_(*conditions))
+    return query
+
+
+def list_lines(actor, flt: LineFilter, page: int = 1, per_page: int = 50):
+    """One page of lines and the total count, ordered as asked."""
+    if page < 1 or per_page < 1 or per_page > 500:
+        raise InvalidInput({"page": "page ≥ 1 and 1 ≤ per_page ≤ 500."})
+    if flt.sort not in SORTS:
+        raise InvalidInput({"sort": f"Sort by one of: {', '.join(SORTS)}."})
+    base = filtered_lines(actor, flt)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    column = SORTS[flt.sort]
+    order = [column.desc() if flt.descending else column.asc(), Line.id]
+    items = db.session.scalars(
+        base.order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    ).unique().all()
+    return items, total
+
+
+def get_line(actor, line_id: int, permission: str = "lines.view") -> Line:
+    """A line of the actor's company in the actor's view scope (else 404), then the permission
+    on that line (else 403, audited)."""
+    line = db.session.scalar(scoped_lines(actor, "lines.view").where(Line.id == line_id))
+    if line is None:
+        raise NotFound()
+    if permission != "lines.view":
+        access.check_object(
+            actor, permission, line.node.path, action="access.denied", line_id=line.id,
+            object_type="line", object_id=str(line.id),
+        )
+    return line
+
+
+def current_period(today: date | None = None) -> str:
+    """The billing period of a date as "YYYY-MM"."""
+    today = today or date.today()
+    return f"{today.year:04d}-{today.month:02d}"
+
+
+def line_card(actor, line: Line) -> dict:
+    """Everything the (read-only) line card shows, as plain values."""
+    period = current_period()
+    usage = db.session.get(LineMonthlyUsage, (line.id, period))
+    tariff = line.tariff
+    services = db.session.scalars(
+        select(LineService).where(LineService.line_id == line.id)
+    ).all()
+    payments = db.session.scalars(
+        select(Payment)
+        .where(Payment.billing_account_id == line.billing_account_id)
+        .order_by(Payment.paid_at.desc())
+        .limit(10)
+    ).all()
+    events = db.session.scalars(
+        select(LineEvent).where(LineEvent.line_id == line.id).order_by(LineEvent.created_at.desc())
+        .limit(20)
+    ).all()
+    used = {
+        "minutes": usage.minutes if usage else 0,
+        "sms": usage.sms if usage else 0,
+        "mb": usage.mb if usage else 0,
+        "amount": usage.amount if usage else 0,
+    }
+    return {
+        "line": line,
+        "period": period,
+        "usage": used,
+        "remaining": {
+            "minutes": max(tariff.included_minutes - used["minutes"], 0),
+            "sms": max(tariff.included_sms - used["sms"], 0),
+            "mb": max(tariff.included_mb - used["mb"], 0),
+        },
+        "services": [s.service for s in services],
+        "payments": payments,
+        "events": events,
+        "permissions": access.permissions_at(actor, line.node.path),
+        "breadcrumbs": node_breadcrumbs(line.node),
+    }
+
+
+def node_breadcrumbs(node: Node) -> list[Node]:
+    """The node's ancestors from the root, and the node itself."""
+    ids = [int(x) for x in node.path.strip("/").split("/") if x]
+    nodes = {n.id: n for n in db.session.scalars(select(Node).where(Node.id.in_(ids)))}
+    return [nodes[i] for i in ids if i in nodes]
+
+
+def dashboard(actor) -> dict:
+    """Lines by status, by tariff and by branch, counted in SQL within the actor's scope."""
+    base = scoped_lines(actor).subquery()
+    by_status = dict(
+        db.session.execute(select(base.c.status, func.count()).group_by(base.c.status)).all()
+    )
+    by_tariff = db.session.execute(
+        select(Tariff.name, func.count())
+        .join(base, base.c.tariff_id == Tariff.id)
+        .group_by(Tariff.name)
+        .order_by(func.count().desc())
+    ).all()
+    from hierarchy.service import tree
+
+    roots = tree(actor)
+    branches = []
+    for root in roots:
+        branches.extend(root["children"] if root["kind"] == "root" else [root])
+    return {
+        "total": sum(by_status.values()),
+        "by_status": {s: by_status.get(s, 0) for s in LINE_STATUSES},
+        "by_tariff": by_tariff,
+        "by_branch": [(b["name"], b["line_count"], b["id"]) for b in branches],
+    }
+
+
+def billing_accounts(actor):
+    """The company's billing accounts (company-wide objects: the actor needs a root scope)."""
+    return db.session.scalars(
+        select(BillingAccount)
+        .where(BillingAccount.company_id == actor.company_id)
+        .options(selectinload(BillingAccount.contract))
+        .order_by(BillingAccount.number)
+    ).all()

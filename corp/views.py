@@ -1,0 +1,71 @@
+"""Pages of the company's lines: dashboard, lines list, line card."""
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+
+from corp import service
+from corp.models import LINE_STATUSES, Tariff
+from core.extensions import db
+from roles.access import authenticated, require
+
+bp = Blueprint("corp", __name__)
+
+
+def line_filter_from_args(args) -> service.LineFilter:
+    """Read the list's filter from query-string arguments (shared by page, API, exports)."""
+    node_id = args.get("node_id", type=int)
+    return service.LineFilter(
+        q=args.get("q", "")[:200],
+        node_id=node_id,
+        status=args.get("status") or None,
+        tariff_code=args.get("tariff") or None,
+        billing_account_id=args.get("billing_account_id", type=int),
+        sort=args.get("sort", "msisdn"),
+        descending=args.get("dir") == "desc",
+    )
+
+
+@bp.get("/dashboard")
+@authenticated
+def dashboard():
+    """Lines by status, tariff and branch within what the user may see."""
+    if current_user.is_operator_staff:
+        return render_template("corp/operator_home.html")
+    return render_template("corp/dashboard.html", stats=service.dashboard(current_user))
+
+
+@bp.get("/lines")
+@require("lines.view")
+def lines():
+    """Search, filter, sort and page through the lines in the user's scope."""
+    flt = line_filter_from_args(request.args)
+    page = max(request.args.get("page", 1, type=int), 1)
+    per_page = current_app_per_page()
+    items, total = service.list_lines(current_user, flt, page=page, per_page=per_page)
+    tariffs = db.session.scalars(db.select(Tariff).order_by(Tariff.name)).all()
+    return render_template(
+        "corp/lines.html",
+        items=items,
+        total=total,
+        page=page,
+        per_page=per_page,
+        pages=max((total + per_page - 1) // per_page, 1),
+        flt=flt,
+        statuses=LINE_STATUSES,
+        tariffs=tariffs,
+    )
+
+
+def current_app_per_page() -> int:
+    from flask import current_app
+
+    return min(max(request.args.get("per_page", current_app.config["LINES_PER_PAGE"], type=int), 1),
+               200)
+
+
+@bp.get("/lines/<int:line_id>")
+@require("lines.view")
+def line(line_id: int):
+    """The line card: status, tariff, services, account, package, history."""
+    line = service.get_line(current_user, line_id)
+    return render_template("corp/line.html", **service.line_card(current_user, line))

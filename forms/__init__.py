@@ -1,0 +1,1 @@
+"""The operator's application forms (бланки заявлений): catalogue and PDF rendering."""

@@ -1,0 +1,1 @@
+"""Roles, their scoped assignments and every permission check (Casbin, per company)."""

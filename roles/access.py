@@ -1,0 +1,241 @@
+"""Every permission check of the portal: route marks (deny by default) and scoped checks.
+
+A route carries exactly one mark: ``public``, ``authenticated`` (any signed-in user, e.g.
+the dashboard, which then shows only what the user's scopes allow), ``operator_staff``, or
+``require(permission)`` (the user holds the permission somewhere). ``enforce_route_marks``
+runs before every request and refuses any route that has no mark at all. Object checks
+(``can``) and list filters (``scope_filter``) go through the company's Casbin enforcer.
+"""
+
+from functools import wraps
+
+from flask import current_app, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import false, or_, select
+
+from core.audit import record_refusal
+from core.errors import NotFound, PermissionDenied, Unauthorized, is_api_request
+from core.extensions import db
+from roles.enforcer import CompanyPolicy, EnforcerCache
+from roles.permissions import COMPANY_SCOPE, PERMISSIONS
+
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"
+OPERATOR_STAFF = "operator_staff"
+
+
+def _mark(fn, value):
+    fn._access = value
+    return fn
+
+
+def public(fn):
+    """Mark a route as open to anyone (login page, static files, health)."""
+    return _mark(fn, PUBLIC)
+
+
+def authenticated(fn):
+    """Mark a route as open to any signed-in user; the page filters by the user's scopes."""
+    return _mark(fn, AUTHENTICATED)
+
+
+def operator_staff(fn):
+    """Mark a route as open to operator staff only."""
+    return _mark(fn, OPERATOR_STAFF)
+
+
+def require(permission: str):
+    """Mark a route as needing a permission the user holds on at least one scope."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def decorate(fn):
+        return _mark(fn, ("permission", permission))
+
+    return decorate
+
+
+def route_mark(view_func, method: str):
+    """The access mark of a view function (for class-based views, of the method's handler)."""
+    mark = getattr(view_func, "_access", None)
+    view_class = getattr(view_func, "view_class", None)
+    if view_class is not None:
+        handler = getattr(view_class, method.lower(), None)
+        if handler is None and method == "HEAD":
+            handler = getattr(view_class, "get", None)
+        mark = getattr(handler, "_access", mark)
+    return mark
+
+
+
+
+def enforce_route_marks():
+    """Before every request: refuse unmarked routes, anonymous users and missing permissions."""
+    if request.endpoint is None:
+        return None  # 404 / 405 from routing, answered by the error handlers.
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    view_func = current_app.view_functions.get(request.endpoint)
+    mark = route_mark(view_func, request.method)
+    if mark == PUBLIC:
+        return None
+    if mark is None:
+        current_app.logger.error("route %s has no access mark: refused", request.endpoint)
+        raise PermissionDenied(_("Access denied."))
+    if not current_user.is_authenticated:
+        if is_api_request():
+            raise Unauthorized(_("Sign in first: send a valid bearer token."))
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        if is_api_request():
+            raise PermissionDenied(
+                _("Change your temporary password first."), code="password_change_required"
+            )
+        return redirect(url_for("auth.change_password"))
+    if mark == AUTHENTICATED:
+        return None
+    if mark == OPERATOR_STAFF:
+        if not current_user.is_operator_staff:
+            raise PermissionDenied(_("Only operator staff may do this."))
+        return None
+    _, permission = mark
+    if not scopes(current_user, permission):
+        record_refusal(
+            "access.denied", actor=current_user, detail=f"{request.method} {request.path}"
+        )
+        raise PermissionDenied(_("You do not have the permission for this."))
+    return None
+
+
+# Routes registered by libraries (static files, the OpenAPI document) that are public.
+PUBLIC_ENDPOINTS = frozenset({"static", "bootstrap.static", "api-docs.openapi_json"})
+
+# Endpoints a user with a temporary password may still reach.
+PASSWORD_CHANGE_ENDPOINTS = {
+    "auth.change_password",
+    "auth.logout",
+    "static",
+    "bootstrap.static",
+    "core.set_language",
+    "Auth.change_password",
+}
+
+
+def _load_company_policy(company_id: int) -> CompanyPolicy:
+    """Read one company's roles and scoped assignments for its Casbin enforcer."""
+    from auth.models import User
+    from corp.models import Company
+    from hierarchy.models import Node
+    from roles.models import Assignment, Role, RolePermission
+
+    version = db.session.scalar(select(Company.policy_version).where(Company.id == company_id))
+    role_rows = db.session.execute(
+        select(RolePermission.role_id, RolePermission.permission)
+        .join(Role, Role.id == RolePermission.role_id)
+        .where(or_(Role.company_id == company_id, Role.company_id.is_(None)))
+    ).all()
+    assignment_rows = db.session.execute(
+        select(Assignment.user_id, Assignment.role_id, Node.path)
+        .join(User, User.id == Assignment.user_id)
+        .outerjoin(Node, Node.id == Assignment.node_id)
+        .where(Assignment.company_id == company_id, User.active.is_(True))
+    ).all()
+    return CompanyPolicy(
+        company_id=company_id,
+        version=version or 0,
+        role_permissions=tuple((r, p) for r, p in role_rows),
+        assignments=tuple((u, r, path or COMPANY_SCOPE) for u, r, path in assignment_rows),
+    )
+
+
+_cache: EnforcerCache | None = None
+
+
+def enforcer_cache() -> EnforcerCache:
+    """The process-wide cache of per-company enforcers."""
+    global _cache
+    if _cache is None:
+        _cache = EnforcerCache(_load_company_policy)
+    return _cache
+
+
+def _policy_version(company_id: int) -> int:
+    """The company's policy version, read once per request (other processes may bump it)."""
+    versions = g.setdefault("policy_versions", {})
+    if company_id not in versions:
+        from corp.models import Company
+
+        versions[company_id] = db.session.scalar(
+            select(Company.policy_version).where(Company.id == company_id)
+        )
+    return versions[company_id]
+
+
+def bump_policy_version(company_id: int) -> None:
+    """Make every process rebuild the company's enforcer on its next request."""
+    from corp.models import Company
+
+    db.session.execute(
+        Company.__table__.update()
+        .where(Company.id == company_id)
+        .values(policy_version=Company.policy_version + 1)
+    )
+    g.pop("policy_versions", None)
+
+
+def can(user, permission: str, path: str = COMPANY_SCOPE) -> bool:
+    """Whether the user holds the permission on the object at ``path`` of their company."""
+    if user is None or not user.is_authenticated or user.company_id is None or not user.active:
+        return False
+    return enforcer_cache().allowed(
+        user.company_id, _policy_version(user.company_id), user.id, permission, path
+    )
+
+
+def scopes(user, permission: str) -> list[str]:
+    """The scope paths ("/" = whole company) on which the user holds the permission."""
+    if user is None or not user.is_authenticated or user.company_id is None or not user.active:
+        return []
+    return enforcer_cache().scopes(
+        user.company_id, _policy_version(user.company_id), user.id, permission
+    )
+
+
+def permissions_at(user, path: str = COMPANY_SCOPE) -> set[str]:
+    """Every permission the user holds at ``path`` (which sections a page may show)."""
+    if user is None or not user.is_authenticated or user.company_id is None or not user.active:
+        return set()
+    return enforcer_cache().permissions_at(
+        user.company_id, _policy_version(user.company_id), user.id, path
+    )
+
+
+def scope_filter(user, permission: str, path_column):
+    """A SQL condition keeping rows whose node path lies in the user's scopes."""
+    paths = scopes(user, permission)
+    if not paths:
+        return false()
+    if COMPANY_SCOPE in paths:
+        return path_column.isnot(None)
+    return or_(*(path_column.startswith(p, autoescape=True) for p in paths))
+
+
+def check_object(user, permission: str, path: str, *, action: str, **audit_fields) -> None:
+    """403 (audited) unless the user holds ``permission`` on the object at ``path``."""
+    if not can(user, permission, path):
+        record_refusal(action, actor=user, detail=f"missing {permission}", **audit_fields)
+        raise PermissionDenied(_("You do not have the permission for this."))
+
+
+def require_in_scope(fn):
+    """Wrap a service loader so an out-of-scope object answers 404, never 403."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        obj = fn(*args, **kwargs)
+        if obj is None:
+            raise NotFound(_("Not found."))
+        return obj
+
+    return wrapper
