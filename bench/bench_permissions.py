@@ -257,8 +257,7 @@ def main():
             name = f"{label}, {res['companies']:>4} co."
             lat = res[key]
             print(
-                f"{name:<44}{pct(lat, 50):>9.1f}{pct(lat, 95):>9.1f}"
-                f"{res[key + '_granted']:>9.0%}"
+                f"{name:<44}{pct(lat, 50):>9.1f}{pct(lat, 95):>9.1f}{res[key + '_granted']:>9.0%}"
             )
     print()
     for label, key in (("memo hit", "memo"), ("cold", "cold")):
@@ -273,9 +272,7 @@ def main():
     print(header)
     print("-" * len(header))
     print(f"{'rebuild after version bump':<44}{pct(rebuild, 50):>9.0f}{pct(rebuild, 95):>9.0f}")
-    print(
-        f"{'bump + first allowed()':<44}{pct(first_check, 50):>9.0f}{pct(first_check, 95):>9.0f}"
-    )
+    print(f"{'bump + first allowed()':<44}{pct(first_check, 50):>9.0f}{pct(first_check, 95):>9.0f}")
     print(f"{'mean initial build (warm-up)':<44}{many['build_ms'] * 1000:>9.0f}")
     print("(the in-memory loader takes no time: add the database query in production)")
     print()

@@ -47,15 +47,27 @@ def build_database(url: str, instance_path=None) -> None:
         db.engine.dispose()
 
 
+def fresh_database_url(tmp_path_factory, name: str) -> str:
+    """A new empty database: a SQLite file, or a PostgreSQL schema of its own.
+
+    On PostgreSQL each pytest-xdist worker (and the browser tests' server) gets its own
+    schema through the connection's search_path, so parallel runs never collide.
+    """
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp(name) / 'test.sqlite'}"
+    if "+psycopg" not in url:
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    schema = f"{name}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    reset_postgres_schema(url, schema)
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """The migrated test database holding the demo data."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1) if "+psycopg" not in url else url
-        reset_postgres_schema(url)
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    url = fresh_database_url(tmp_path_factory, "vm_test")
     build_database(url)
     return url
 
@@ -150,3 +162,90 @@ def users(app):
         "vector_admin": by_email["admin@vector.example"],
         "staff": by_email["staff@operator.example"],
     }
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The portal served over HTTP on 127.0.0.1 from its own database with the demo data.
+
+    Browser tests share it (and its committed changes) for the whole run: each test uses
+    its own lines or objects so that the order of tests does not matter.
+    """
+    import threading
+
+    from werkzeug.serving import make_server
+
+    url = fresh_database_url(tmp_path_factory, "vm_browser")
+    build_database(url)
+    app = create_app({
+        **TEST_CONFIG,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": True,
+        "TESTING": False,
+    })
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield type("LiveServer", (), {"url": base_url, "app": app})
+    finally:
+        server.shutdown()
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright. Missing Chromium fails, never skips."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/ensure-chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    """A fresh browser context and page; a screenshot is kept when the test fails."""
+    context = browser.new_context(base_url=live_server.url, locale="ru-RU")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        out = os.path.join("test-artifacts", f"{request.node.name}.png")
+        os.makedirs("test-artifacts", exist_ok=True)
+        page.screenshot(path=out, full_page=True)
+    context.close()
+
+
+def browser_login(page, email, password=PASSWORD):
+    """Sign in through the real form in the browser."""
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("main button[type=submit]")
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Remember each phase's outcome so fixtures can react to a failed test."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
