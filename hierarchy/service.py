@@ -1,14 +1,19 @@
-"""Reading the tree: nodes in the actor's scope, totals per node including descendants."""
+"""Reading the tree: nodes in the actor's scope, totals per node including descendants, the
+lines hanging on a node, and the billing structure beside the tree."""
 
 from collections import defaultdict
+from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 
 from core.errors import NotFound
 from core.extensions import db
-from corp.models import Line
+from corp.models import BillingAccount, Contract, Line, LineMonthlyUsage, Tariff
 from hierarchy.models import Node
 from roles import access
+from roles.permissions import COMPANY_SCOPE
+
+MANAGE = "hierarchy.manage"
 
 
 def get_node(actor, node_id: int, permission: str = "lines.view") -> Node:
@@ -29,7 +34,8 @@ def visible_nodes(actor, permission: str = "lines.view") -> list[Node]:
     """Every node the actor may see: those in scope, and their ancestors for context."""
     in_scope = db.session.scalars(
         select(Node)
-        .where(Node.company_id == actor.company_id, access.scope_filter(actor, permission, Node.path))
+        .where(Node.company_id == actor.company_id,
+               access.scope_filter(actor, permission, Node.path))
         .order_by(Node.path)
     ).all()
     ancestor_ids = {int(x) for n in in_scope for x in n.path.strip("/").split("/")[:-1] if x}
@@ -46,7 +52,8 @@ def line_counts(actor, permission: str = "lines.view") -> dict[int, dict[str, in
     rows = db.session.execute(
         select(Line.node_id, Line.status, func.count())
         .join(Node, Node.id == Line.node_id)
-        .where(Line.company_id == actor.company_id, access.scope_filter(actor, permission, Node.path))
+        .where(Line.company_id == actor.company_id,
+               access.scope_filter(actor, permission, Node.path))
         .group_by(Line.node_id, Line.status)
     ).all()
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -55,13 +62,53 @@ def line_counts(actor, permission: str = "lines.view") -> dict[int, dict[str, in
     return counts
 
 
+def own_totals(actor, period: str, permission: str = "lines.view") -> dict[int, tuple]:
+    """Per node, its own lines: (count, blocked, spend in ``period``), aggregated in SQL."""
+    lines = (
+        select(Line.node_id, func.count().label("n"),
+               func.sum(case((Line.status == "blocked", 1), else_=0)).label("blocked"))
+        .join(Node, Node.id == Line.node_id)
+        .where(Line.company_id == actor.company_id,
+               access.scope_filter(actor, permission, Node.path))
+        .group_by(Line.node_id)
+    )
+    spend = (
+        select(Line.node_id, func.sum(LineMonthlyUsage.amount))
+        .join(Line, Line.id == LineMonthlyUsage.line_id)
+        .join(Node, Node.id == Line.node_id)
+        .where(LineMonthlyUsage.period == period, Line.company_id == actor.company_id,
+               access.scope_filter(actor, permission, Node.path))
+        .group_by(Line.node_id)
+    )
+    totals = {node_id: (n, blocked or 0, Decimal(0)) for node_id, n, blocked
+              in db.session.execute(lines)}
+    for node_id, amount in db.session.execute(spend):
+        n, blocked, _ = totals.get(node_id, (0, 0, 0))
+        totals[node_id] = (n, blocked, Decimal(amount or 0))
+    return totals
+
+
+def managed_paths(actor) -> list[str]:
+    """Scopes on which the actor may change the tree (for marking editable nodes)."""
+    return access.scopes(actor, MANAGE)
+
+
+def in_paths(path: str, paths: list[str]) -> bool:
+    return COMPANY_SCOPE in paths or any(path.startswith(p) for p in paths)
+
+
 def tree(actor, permission: str = "lines.view") -> list[dict]:
-    """The visible tree as nested dicts with line totals that include descendants."""
+    """The visible tree as nested dicts with totals (lines, blocked, spend this month) that
+    include descendants; ``manageable`` says whether the actor may edit the node."""
+    from corp.service import current_period
+
     nodes = visible_nodes(actor, permission)
-    own = line_counts(actor, permission)
+    own = own_totals(actor, current_period(), permission)
+    manage = managed_paths(actor)
     by_id = {}
     roots = []
     for node in nodes:
+        n, blocked, spend = own.get(node.id, (0, 0, Decimal(0)))
         item = {
             "id": node.id,
             "name": node.name,
@@ -69,9 +116,14 @@ def tree(actor, permission: str = "lines.view") -> list[dict]:
             "cost_centre": node.cost_centre,
             "path": node.path,
             "depth": node.depth,
+            "parent_id": node.parent_id,
             "line_count": 0,
             "blocked_count": 0,
-            "own_line_count": sum(own.get(node.id, {}).values()),
+            "spend": Decimal(0),
+            "own_line_count": n,
+            "own_blocked": blocked,
+            "own_spend": spend,
+            "manageable": in_paths(node.path, manage),
             "children": [],
         }
         by_id[node.id] = item
@@ -81,11 +133,100 @@ def tree(actor, permission: str = "lines.view") -> list[dict]:
     for node in reversed(nodes):
         item = by_id[node.id]
         item["line_count"] += item["own_line_count"]
-        item["blocked_count"] += own.get(node.id, {}).get("blocked", 0)
+        item["blocked_count"] += item["own_blocked"]
+        item["spend"] += item["own_spend"]
         parent = by_id.get(node.parent_id)
         if parent:
             parent["line_count"] += item["line_count"]
             parent["blocked_count"] += item["blocked_count"]
+            parent["spend"] += item["spend"]
     for item in by_id.values():
         item["children"].sort(key=lambda c: c["name"])
     return roots
+
+
+def flat_tree(roots: list[dict]) -> list[dict]:
+    """The nested tree in display order (for "move to…" selects)."""
+    out = []
+
+    def walk(items):
+        for item in items:
+            out.append(item)
+            walk(item["children"])
+
+    walk(roots)
+    return out
+
+
+def _with_spend(query, period):
+    return query.add_columns(func.coalesce(LineMonthlyUsage.amount, 0)).outerjoin(
+        LineMonthlyUsage,
+        and_(LineMonthlyUsage.line_id == Line.id, LineMonthlyUsage.period == period),
+    )
+
+
+def node_lines(actor, node: Node, page: int = 1, per_page: int = 50):
+    """One page of the lines placed directly on a node (in the actor's scope), with this
+    month's spend, and their total count."""
+    from corp.service import current_period, scoped_lines
+
+    page = max(page, 1)
+    base = scoped_lines(actor).where(Line.node_id == node.id)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    rows = db.session.execute(
+        _with_spend(base, current_period()).order_by(Line.msisdn)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).unique().all()
+    return [(line, amount) for line, amount in rows], total
+
+
+def billing_view(actor) -> dict:
+    """Contract → billing accounts → number of lines the actor may see.
+
+    A company-wide viewer sees every account with its balance; a scoped user sees only the
+    accounts billing lines in their scope, with the count of those lines and no balance.
+    """
+    from corp.service import scoped_lines
+
+    company_wide = COMPANY_SCOPE in access.scopes(actor, "lines.view")
+    visible = scoped_lines(actor).subquery()
+    counts = dict(db.session.execute(
+        select(visible.c.billing_account_id, func.count()).group_by(visible.c.billing_account_id)
+    ).all())
+    accounts = db.session.scalars(
+        select(BillingAccount).where(BillingAccount.company_id == actor.company_id)
+        .order_by(BillingAccount.number)
+    ).all()
+    contracts = {c.id: c for c in db.session.scalars(
+        select(Contract).where(Contract.company_id == actor.company_id).order_by(Contract.number))}
+    out = {cid: {"contract": c, "accounts": []} for cid, c in contracts.items()}
+    for account in accounts:
+        if not company_wide and not counts.get(account.id):
+            continue
+        out[account.contract_id]["accounts"].append({
+            "account": account, "line_count": counts.get(account.id, 0),
+            "show_money": company_wide,
+        })
+    return {"company_wide": company_wide,
+            "contracts": [v for v in out.values() if v["accounts"] or company_wide]}
+
+
+def account_lines(actor, account_id: int, page: int = 1, per_page: int = 50):
+    """One page of a billing account's lines within the actor's scope (404 if none visible
+    and the actor is not company-wide)."""
+    from corp.service import current_period, scoped_lines
+
+    account = db.session.scalar(select(BillingAccount).where(
+        BillingAccount.id == account_id, BillingAccount.company_id == actor.company_id))
+    if account is None:
+        raise NotFound()
+    base = scoped_lines(actor).where(Line.billing_account_id == account.id)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    if not total and COMPANY_SCOPE not in access.scopes(actor, "lines.view"):
+        raise NotFound()
+    page = max(page, 1)
+    rows = db.session.execute(
+        _with_spend(base.join(Tariff, Tariff.id == Line.tariff_id), current_period())
+        .order_by(Line.msisdn).limit(per_page).offset((page - 1) * per_page)
+    ).unique().all()
+    return account, [(line, amount) for line, amount in rows], total

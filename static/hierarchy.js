@@ -1,0 +1,67 @@
+// The tree: lines load when a node is opened; nodes move by drag and drop (HTML5 DnD).
+document.addEventListener("DOMContentLoaded", () => {
+  const tree = document.getElementById("vm-tree");
+  if (!tree) return;
+  const message = document.querySelector("[data-testid=tree-message]");
+
+  tree.querySelectorAll("details[data-lines-url]").forEach((details) => {
+    const load = () => {
+      const box = details.querySelector(":scope > .vm-node-lines");
+      if (!box || box.dataset.loaded) return;
+      box.dataset.loaded = "1";
+      fetch(details.dataset.linesUrl, { credentials: "same-origin" })
+        .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
+        .then((html) => { box.innerHTML = html; })
+        .catch(() => { box.dataset.loaded = ""; });
+    };
+    if (details.open) load();
+    details.addEventListener("toggle", () => { if (details.open) load(); });
+  });
+
+  let dragged = null;
+  tree.addEventListener("dragstart", (event) => {
+    const li = event.target.closest("li[draggable=true]");
+    if (!li) return;
+    dragged = li;
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", li.dataset.nodeId);
+    event.stopPropagation();
+  });
+  const target = (event) => {
+    const li = event.target.closest("li[data-drop]");
+    if (!li || !dragged || li === dragged || dragged.contains(li)) return null;
+    return li;
+  };
+  tree.addEventListener("dragover", (event) => {
+    const li = target(event);
+    if (!li) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    tree.querySelectorAll(".vm-drop").forEach((el) => el.classList.remove("vm-drop"));
+    li.querySelector(":scope > details > summary").classList.add("vm-drop");
+  });
+  tree.addEventListener("dragend", () => {
+    tree.querySelectorAll(".vm-drop").forEach((el) => el.classList.remove("vm-drop"));
+  });
+  tree.addEventListener("drop", (event) => {
+    const li = target(event);
+    if (!li) return;
+    event.preventDefault();
+    const id = event.dataTransfer.getData("text/plain") || dragged.dataset.nodeId;
+    const url = tree.dataset.api.replace(/0$/, id);
+    message.classList.add("d-none");
+    fetch(url, {
+      method: "PATCH",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": tree.dataset.csrf },
+      body: JSON.stringify({ parent_id: Number(li.dataset.nodeId) }),
+    }).then((r) => {
+      if (r.ok) { window.location.reload(); return null; }
+      return r.json().then((body) => {
+        message.textContent = body.message || String(r.status);
+        message.classList.remove("d-none");
+      });
+    });
+    dragged = null;
+  });
+});
