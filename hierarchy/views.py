@@ -255,8 +255,15 @@ def export():
 
 
 def _upload_dir() -> str:
+    """Where previewed uploads wait to be applied; those older than a day are dropped."""
+    import time
+
     path = os.path.join(current_app.instance_path, "hierarchy-imports")
     os.makedirs(path, exist_ok=True)
+    for name in os.listdir(path):
+        full = os.path.join(path, name)
+        if os.path.getmtime(full) < time.time() - 86400:
+            os.remove(full)
     return path
 
 

@@ -18,6 +18,14 @@ document.addEventListener("DOMContentLoaded", () => {
     details.addEventListener("toggle", () => { if (details.open) load(); });
   });
 
+  const setAll = (open) => {
+    tree.querySelectorAll("details").forEach((d) => {
+      if (d.querySelector(":scope > ul")) d.open = open;
+    });
+  };
+  document.getElementById("vm-expand-all")?.addEventListener("click", () => setAll(true));
+  document.getElementById("vm-collapse-all")?.addEventListener("click", () => setAll(false));
+
   let dragged = null;
   tree.addEventListener("dragstart", (event) => {
     const li = event.target.closest("li[draggable=true]");
@@ -29,7 +37,8 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   const target = (event) => {
     const li = event.target.closest("li[data-drop]");
-    if (!li || !dragged || li === dragged || dragged.contains(li)) return null;
+    // Moves into a sub-node are refused by the server, whose message is shown.
+    if (!li || !dragged || li === dragged) return null;
     return li;
   };
   tree.addEventListener("dragover", (event) => {

@@ -35,8 +35,9 @@ def test_create_node_answers_201_with_its_id(admin_api, nodes):
 
 
 def test_create_node_bad_input_is_422(admin_api, nodes):
-    for body in ({"parent_id": nodes["moscow"].id}, {"name": "a/b", "parent_id": nodes["moscow"].id},
-                 {"name": "X", "parent_id": nodes["moscow"].id, "kind": "planet"}):
+    parent = nodes["moscow"].id
+    for body in ({"parent_id": parent}, {"name": "a/b", "parent_id": parent},
+                 {"name": "X", "parent_id": parent, "kind": "planet"}):
         response = admin_api.post("/api/v1/hierarchy/nodes", json=body)
         assert response.status_code == 422, body
 
