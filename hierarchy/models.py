@@ -35,3 +35,20 @@ class Node(db.Model):
 
     def __repr__(self) -> str:
         return f"<Node {self.id} {self.path} {self.name!r}>"
+
+
+def _totals_indexes() -> tuple[Index, ...]:
+    """Covering indexes that keep the tree's per-node totals cheap on big companies: lines per
+    node and status, the latest line change per company (the totals cache stamp), and the
+    month's spend per line."""
+    from corp.models import Line, LineMonthlyUsage
+
+    return (
+        Index("ix_lines_company_node_status", Line.company_id, Line.node_id, Line.status),
+        Index("ix_lines_company_updated", Line.company_id, Line.updated_at),
+        Index("ix_line_monthly_usage_period_line_amount", LineMonthlyUsage.period,
+              LineMonthlyUsage.line_id, LineMonthlyUsage.amount),
+    )
+
+
+TOTALS_INDEXES = _totals_indexes()

@@ -62,30 +62,62 @@ def line_counts(actor, permission: str = "lines.view") -> dict[int, dict[str, in
     return counts
 
 
-def own_totals(actor, period: str, permission: str = "lines.view") -> dict[int, tuple]:
-    """Per node, its own lines: (count, blocked, spend in ``period``), aggregated in SQL."""
-    lines = (
-        select(Line.node_id, func.count().label("n"),
-               func.sum(case((Line.status == "blocked", 1), else_=0)).label("blocked"))
-        .join(Node, Node.id == Line.node_id)
-        .where(Line.company_id == actor.company_id,
-               access.scope_filter(actor, permission, Node.path))
+# Per-node totals of big companies are kept for a short while per process: the spend of
+# 100,000 lines is the one costly aggregate. An entry is used only while the company's latest
+# line change (``max(lines.updated_at)``, an index lookup) is the one it was computed at, so
+# placements and status changes show at once; this month's spend may lag by the TTL.
+TOTALS_CACHE: dict = {}
+TOTALS_CACHE_TTL = 30.0
+TOTALS_CACHE_MIN_LINES = 5_000
+
+
+def company_node_totals(company_id: int, period: str) -> dict[int, tuple]:
+    """Per node of the company, its own lines: (count, blocked, spend in ``period``),
+    aggregated in SQL."""
+    import time
+
+    bind = db.session.get_bind()
+    key = (str(getattr(bind, "engine", bind).url), company_id, period)
+    stamp = db.session.scalar(select(func.max(Line.updated_at)).where(
+        Line.company_id == company_id))
+    cached = TOTALS_CACHE.get(key)
+    if cached and cached[0] == stamp and cached[1] > time.monotonic():
+        return cached[2]
+    counts = db.session.execute(
+        select(Line.node_id, func.count(),
+               func.sum(case((Line.status == "blocked", 1), else_=0)))
+        .where(Line.company_id == company_id)
         .group_by(Line.node_id)
-    )
-    spend = (
+    ).all()
+    totals = {node_id: (n, blocked or 0, Decimal(0)) for node_id, n, blocked in counts}
+    spend = db.session.execute(
         select(Line.node_id, func.sum(LineMonthlyUsage.amount))
-        .join(Line, Line.id == LineMonthlyUsage.line_id)
-        .join(Node, Node.id == Line.node_id)
-        .where(LineMonthlyUsage.period == period, Line.company_id == actor.company_id,
-               access.scope_filter(actor, permission, Node.path))
+        .join(LineMonthlyUsage, and_(LineMonthlyUsage.line_id == Line.id,
+                                     LineMonthlyUsage.period == period))
+        .where(Line.company_id == company_id)
         .group_by(Line.node_id)
-    )
-    totals = {node_id: (n, blocked or 0, Decimal(0)) for node_id, n, blocked
-              in db.session.execute(lines)}
-    for node_id, amount in db.session.execute(spend):
+    ).all()
+    for node_id, amount in spend:
         n, blocked, _ = totals.get(node_id, (0, 0, 0))
         totals[node_id] = (n, blocked, Decimal(amount or 0))
+    if sum(n for n, _b, _s in totals.values()) >= TOTALS_CACHE_MIN_LINES:
+        TOTALS_CACHE[key] = (stamp, time.monotonic() + TOTALS_CACHE_TTL, totals)
     return totals
+
+
+def own_totals(actor, period: str, permission: str = "lines.view") -> dict[int, tuple]:
+    """Per node in the actor's scope, its own lines: (count, blocked, spend in ``period``).
+
+    Scopes are whole subtrees, so a node's own lines are either all in scope or none: the
+    company's per-node totals restricted to the nodes in scope are the scoped totals.
+    """
+    totals = company_node_totals(actor.company_id, period)
+    paths = access.scopes(actor, permission)
+    if COMPANY_SCOPE in paths:
+        return totals
+    in_scope = db.session.scalars(select(Node.id).where(
+        Node.company_id == actor.company_id, access.scope_filter(actor, permission, Node.path)))
+    return {node_id: totals[node_id] for node_id in in_scope if node_id in totals}
 
 
 def managed_paths(actor) -> list[str]:

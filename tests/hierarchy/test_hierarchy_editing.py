@@ -276,3 +276,19 @@ def test_moving_a_node_changes_scoped_visibility_at_once(nodes):
     assert board > 0
     assert moscow_after == moscow_before - board
     assert kazan_after == kazan_before + board
+
+
+def test_cached_totals_follow_line_moves_at_once(users, nodes, monkeypatch):
+    from hierarchy import service
+
+    monkeypatch.setattr(service, "TOTALS_CACHE_MIN_LINES", 0)
+    monkeypatch.setattr(service, "TOTALS_CACHE", {})
+
+    def own_count(node_id):
+        flat = service.flat_tree(service.tree(users["admin"]))
+        return next(n for n in flat if n["id"] == node_id)["own_line_count"]
+
+    before = own_count(nodes["kzn_it"].id)
+    assert service.TOTALS_CACHE  # the company's totals are cached
+    editing.move_lines(users["admin"], line_ids_on(nodes["msk_it"], 4), nodes["kzn_it"].id)
+    assert own_count(nodes["kzn_it"].id) == before + 4

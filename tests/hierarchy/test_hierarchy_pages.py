@@ -172,3 +172,15 @@ def test_export_download(login_as):
     response = client.get("/hierarchy/export?format=csv")
     assert response.headers["Content-Disposition"].endswith('hierarchy.csv"')
     assert "Москва / Продажи" in response.data.decode("utf-8-sig")
+
+
+def test_tree_page_money_matches_the_money_filter(app):
+    from decimal import Decimal
+
+    from core.ui import money
+    from hierarchy.views import _fast_money
+
+    with app.test_request_context():
+        fast = _fast_money()
+        for value in (Decimal(0), Decimal("1234567.5"), Decimal("30238.00"), None):
+            assert fast(value) == money(value)
