@@ -11,7 +11,7 @@ are node paths.
 import re
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import func, literal, select, update
 
 from core.audit import record, record_refusal
 from core.db import utcnow
@@ -319,8 +319,8 @@ def _move_line_rows(actor, id_query, target: Node) -> int:
             .execution_options(synchronize_session=False)
         )
     summary = _("Moved to \"%(node)s\"", node=target.name)[:300]
-    db.session.execute(
-        insert(LineEvent),
+    db.session.connection().execute(
+        LineEvent.__table__.insert(),
         [{"line_id": i, "created_at": now, "kind": "hierarchy.move", "summary": summary}
          for i in ids],
     )

@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from core.audit import record
 from core.db import utcnow
@@ -46,6 +46,8 @@ MAX_ERRORS = 500
 SAMPLE = 200
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# The stored form (what the export writes) needs no parsing.
+_STORED_MSISDN = re.compile(r"9[0-9]{9}")
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -337,16 +339,23 @@ def plan_import(actor, rows, columns) -> Plan:
     # 1. Parse rows; node rows with an id fix that node's new path.
     node_rows, line_rows = [], []
     seen_ids, seen_paths, seen_msisdn = {}, {}, {}
+    parsed = {}  # path text -> tuple of names, or the error message
     for number, values in rows:
-        try:
-            path = _parse_path(values.get("path", ""))
-        except InvalidInput as error:
-            plan.error(number, "path", next(iter(error.errors.values()))[0])
+        text = values.get("path", "")
+        if text not in parsed:
+            try:
+                parsed[text] = _parse_path(text)
+            except InvalidInput as error:
+                parsed[text] = str(next(iter(error.errors.values()))[0])
+        path = parsed[text]
+        if isinstance(path, str):
+            plan.error(number, "path", path)
             continue
         raw_msisdn = values.get("msisdn", "")
         if raw_msisdn:
             try:
-                msisdn = normalize_msisdn(raw_msisdn)
+                msisdn = raw_msisdn if _STORED_MSISDN.fullmatch(raw_msisdn) else normalize_msisdn(
+                    raw_msisdn)
             except ValidationError:
                 plan.error(number, "msisdn", _("Unknown MSISDN."))
                 continue
@@ -636,21 +645,21 @@ def apply_plan(actor, plan: Plan) -> None:
     _rebuild_paths(company_id)
     if touched or plan.created:
         access.bump_policy_version(company_id)
-    # Lines: one UPDATE per target node.
+    # Lines: one executemany, and a line history entry each.
     now = utcnow()
-    targets: dict[int, list[int]] = {}
-    for line_id, _m, _a, path in plan.line_moves:
-        targets.setdefault(key_id(plan.keys[path]), []).append(line_id)
-    for node_id, line_ids in targets.items():
-        for start in range(0, len(line_ids), 5000):
-            db.session.execute(
-                update(Line).where(Line.id.in_(line_ids[start:start + 5000]))
-                .values(node_id=node_id, version=Line.version + 1, updated_at=now)
-                .execution_options(synchronize_session=False))
     if plan.line_moves:
-        db.session.execute(insert(LineEvent), [
-            {"line_id": i, "created_at": now, "kind": "hierarchy.move",
-             "summary": _("Moved to \"%(node)s\" (import)", node=SEPARATOR.join(p) or "/")[:300]}
+        table = Line.__table__
+        db.session.connection().execute(
+            table.update().where(table.c.id == bindparam("line_id")).values(
+                node_id=bindparam("target"), version=table.c.version + 1, updated_at=now),
+            [{"line_id": i, "target": key_id(plan.keys[p])} for i, _m, _a, p in plan.line_moves])
+        summaries = {}
+        for _i, _m, _a, path in plan.line_moves:
+            if path not in summaries:
+                summaries[path] = _("Moved to \"%(node)s\" (import)",
+                                    node=SEPARATOR.join(path) or "/")[:300]
+        db.session.connection().execute(LineEvent.__table__.insert(), [
+            {"line_id": i, "created_at": now, "kind": "hierarchy.move", "summary": summaries[p]}
             for i, _m, _a, p in plan.line_moves])
     if plan.employee_updates:
         table = Line.__table__

@@ -57,22 +57,54 @@ def _targets():
     return [n for n in service.flat_tree(service.tree(current_user)) if n["manageable"]]
 
 
-@bp.get("/hierarchy")
-@require("lines.view")
-def tree():
-    """The custom tree with totals per node, descendants included."""
+# A tree bigger than this renders a few levels and loads deeper ones when opened.
+FULL_TREE_NODES = 300
+LEVELS_AT_ONCE = 2
+
+
+def _tree_context(roots) -> dict:
+    """What the tree templates need besides the nodes: labels, money text, editability."""
     from core.ui import NODE_KIND_LABELS
 
-    roots = service.tree(current_user)
     flat = service.flat_tree(roots)
     money = _fast_money()
     for item in flat:
         item["spend_text"] = money(item["spend"])
-    return render_template("hierarchy/tree.html", roots=roots,
-                           targets=[n for n in flat if n["manageable"]],
-                           can_manage=bool(service.managed_paths(current_user)),
-                           kinds=editing.EDITABLE_KINDS,
-                           kind_labels={k: str(v) for k, v in NODE_KIND_LABELS.items()})
+    return {
+        "flat": flat,
+        "can_manage": bool(service.managed_paths(current_user)),
+        "kind_labels": {k: str(v) for k, v in NODE_KIND_LABELS.items()},
+        "big": len(flat) > FULL_TREE_NODES,
+    }
+
+
+@bp.get("/hierarchy")
+@require("lines.view")
+def tree():
+    """The custom tree with totals per node, descendants included."""
+    roots = service.tree(current_user)
+    context = _tree_context(roots)
+    top = min((n["depth"] for n in roots), default=0)
+    return render_template(
+        "hierarchy/tree.html", roots=roots, kinds=editing.EDITABLE_KINDS,
+        targets=[n for n in context["flat"] if n["manageable"]],
+        upto=top + LEVELS_AT_ONCE if context["big"] else 10_000, **context)
+
+
+@bp.get("/hierarchy/nodes/<int:node_id>/children")
+@require("lines.view")
+def node_children(node_id: int):
+    """The sub-nodes of a node with their totals (a fragment the big tree loads on opening)."""
+    roots = service.tree(current_user)
+    context = _tree_context(roots)
+    node = next((n for n in context["flat"] if n["id"] == node_id), None)
+    if node is None:
+        from core.errors import NotFound
+
+        raise NotFound()
+    return render_template("hierarchy/_children.html", children=node["children"],
+                           upto=node["depth"] + LEVELS_AT_ONCE if context["big"] else 10_000,
+                           **context)
 
 
 def _fast_money():

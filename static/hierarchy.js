@@ -4,23 +4,29 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!tree) return;
   const message = document.querySelector("[data-testid=tree-message]");
 
-  tree.querySelectorAll("details[data-lines-url]").forEach((details) => {
-    const load = () => {
-      const box = details.querySelector(":scope > .vm-node-lines");
-      if (!box || box.dataset.loaded) return;
-      box.dataset.loaded = "1";
-      fetch(details.dataset.linesUrl, { credentials: "same-origin" })
-        .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
-        .then((html) => { box.innerHTML = html; })
-        .catch(() => { box.dataset.loaded = ""; });
-    };
-    if (details.open) load();
-    details.addEventListener("toggle", () => { if (details.open) load(); });
-  });
+  // Opening a node loads its lines and, in a big tree, its sub-nodes (once).
+  const loadInto = (box, url) => {
+    if (!box || box.dataset.loaded) return;
+    box.dataset.loaded = "1";
+    fetch(url, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
+      .then((html) => { box.innerHTML = html; })
+      .catch(() => { box.dataset.loaded = ""; });
+  };
+  const opened = (details) => {
+    const children = details.querySelector(":scope > .vm-node-children");
+    if (children) loadInto(children, children.dataset.childrenUrl);
+    loadInto(details.querySelector(":scope > .vm-node-lines"), details.dataset.linesUrl);
+  };
+  tree.querySelectorAll("details[open]").forEach(opened);
+  // "toggle" does not bubble: listen in the capture phase so loaded nodes work too.
+  tree.addEventListener("toggle", (event) => {
+    if (event.target.matches("details[data-lines-url]") && event.target.open) opened(event.target);
+  }, true);
 
   const setAll = (open) => {
     tree.querySelectorAll("details").forEach((d) => {
-      if (d.querySelector(":scope > ul")) d.open = open;
+      if (d.querySelector(":scope > ul, :scope > .vm-node-children")) d.open = open;
     });
   };
   document.getElementById("vm-expand-all")?.addEventListener("click", () => setAll(true));
