@@ -158,6 +158,14 @@ def _responsible(actor, user_id):
     return user.id
 
 
+def _check_manage(actor, node: Node) -> None:
+    """403 (audited) unless the actor manages the node's subtree (another company: 404)."""
+    if node.company_id != actor.company_id:
+        raise NotFound(_("No such node."))
+    access.check_object(actor, MANAGE, node.path, action="hierarchy.denied",
+                        object_type="node", object_id=str(node.id))
+
+
 def _too_deep() -> str:
     return _("The tree may be %(n)s levels deep at most.", n=MAX_DEPTH)
 
@@ -197,6 +205,7 @@ def create_node(actor, *, name, parent_id, kind="department", cost_centre=None,
 
 def update_node(actor, node: Node, changes: dict) -> Node:
     """Rename, re-kind, set cost centre or responsible person, and/or move under a new parent."""
+    _check_manage(actor, node)
     before = node_state(node)
     allowed = {"name", "kind", "cost_centre", "parent_id", "responsible_user_id"}
     unknown = set(changes) - allowed
@@ -262,6 +271,8 @@ def move_subtree(actor, node: Node, new_parent: Node) -> None:
 
 def delete_node(actor, node: Node, move_to_id=None) -> None:
     """Delete a node; its lines and sub-nodes go to ``move_to`` (required when it has any)."""
+    _check_manage(actor, node)
+    node_id = node.id
     if node.parent_id is None:
         raise Conflict(_("The company's root cannot be deleted."), code="root")
     line_count = db.session.scalar(select(func.count()).where(Line.node_id == node.id))
@@ -296,7 +307,7 @@ def delete_node(actor, node: Node, move_to_id=None) -> None:
     db.session.delete(db.session.get(Node, node.id))
     db.session.flush()
     access.bump_policy_version(actor.company_id)
-    record("hierarchy.node_delete", actor=actor, object_type="node", object_id=before["path"],
+    record("hierarchy.node_delete", actor=actor, object_type="node", object_id=node_id,
            before=before, after={"moved_to": target.id if target else None})
 
 

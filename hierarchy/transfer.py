@@ -648,11 +648,7 @@ def apply_plan(actor, plan: Plan) -> None:
     # Lines: one executemany, and a line history entry each.
     now = utcnow()
     if plan.line_moves:
-        table = Line.__table__
-        db.session.connection().execute(
-            table.update().where(table.c.id == bindparam("line_id")).values(
-                node_id=bindparam("target"), version=table.c.version + 1, updated_at=now),
-            [{"line_id": i, "target": key_id(plan.keys[p])} for i, _m, _a, p in plan.line_moves])
+        _write_line_moves(plan, key_id, now)
         summaries = {}
         for _i, _m, _a, path in plan.line_moves:
             if path not in summaries:
@@ -678,6 +674,27 @@ def apply_plan(actor, plan: Plan) -> None:
         if isinstance(obj, (Line, Node)):
             db.session.expire(obj)
     _audit_import(actor, plan)
+
+
+def _write_line_moves(plan: Plan, key_id, now) -> None:
+    """Set the lines' new nodes: one executemany on SQLite (in-process, no round trips),
+    one ``UPDATE … WHERE id IN (…)`` per target node and chunk elsewhere."""
+    table = Line.__table__
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.execute(
+            table.update().where(table.c.id == bindparam("line_id")).values(
+                node_id=bindparam("target"), version=table.c.version + 1, updated_at=now),
+            [{"line_id": i, "target": key_id(plan.keys[p])} for i, _m, _a, p in plan.line_moves])
+        return
+    targets: dict[int, list[int]] = {}
+    for line_id, _m, _a, path in plan.line_moves:
+        targets.setdefault(key_id(plan.keys[path]), []).append(line_id)
+    for node_id, line_ids in targets.items():
+        for start in range(0, len(line_ids), 5000):
+            connection.execute(
+                table.update().where(table.c.id.in_(line_ids[start:start + 5000]))
+                .values(node_id=node_id, version=table.c.version + 1, updated_at=now))
 
 
 def _original_name(plan, node_id, names):

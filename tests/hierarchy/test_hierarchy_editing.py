@@ -292,3 +292,13 @@ def test_cached_totals_follow_line_moves_at_once(users, nodes, monkeypatch):
     assert service.TOTALS_CACHE  # the company's totals are cached
     editing.move_lines(users["admin"], line_ids_on(nodes["msk_it"], 4), nodes["kzn_it"].id)
     assert own_count(nodes["kzn_it"].id) == before + 4
+
+
+def test_services_check_the_scope_themselves(moscow_manager, users, nodes):
+    with pytest.raises(PermissionDenied):
+        editing.update_node(moscow_manager, nodes["kzn_it"], {"name": "Чужой"})
+    with pytest.raises(PermissionDenied):
+        editing.delete_node(moscow_manager, nodes["kzn_it"], nodes["kazan"].id)
+    vector_node = db.session.scalar(select(Node).where(Node.company_id != ROMASHKA))
+    with pytest.raises(NotFound):
+        editing.update_node(users["admin"], vector_node, {"name": "x"})
