@@ -539,4 +539,7 @@ def serve_demo_command(host, port):
     print_logins()
     click.echo(f"Virtual Manager: http://{host}:{port}/")
     db.session.remove()
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    from werkzeug.serving import run_simple
+
+    # The development server; production runs the WSGI app under gunicorn or similar.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
