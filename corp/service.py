@@ -122,6 +122,20 @@ def list_lines(actor, flt: LineFilter, page: int = 1, per_page: int = 50):
     return items, total
 
 
+def node_labels(nodes) -> dict[int, str]:
+    """Readable names of nodes with their ancestors below the root ("Москва / Продажи"),
+    for a page of lines: one query for every ancestor involved."""
+    ids = {int(x) for n in nodes for x in n.path.strip("/").split("/") if x}
+    names = dict(db.session.execute(
+        select(Node.id, Node.name).where(Node.id.in_(ids), Node.parent_id.isnot(None))
+    ).all()) if ids else {}
+    return {
+        n.id: " / ".join(names[int(x)] for x in n.path.strip("/").split("/") if int(x) in names)
+        or n.name
+        for n in nodes
+    }
+
+
 def get_line(actor, line_id: int, permission: str = "lines.view") -> Line:
     """A line of the actor's company in the actor's view scope (else 404), then the permission
     on that line (else 403, audited)."""
