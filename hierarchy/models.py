@@ -38,13 +38,12 @@ class Node(db.Model):
 
 
 def _totals_indexes() -> tuple[Index, ...]:
-    """Covering indexes that keep the tree's per-node totals cheap on big companies: lines per
-    node and status, the latest line change per company (the totals cache stamp), and the
-    month's spend per line."""
+    """Covering indexes that keep the tree's per-node totals cheap on big companies (lines per
+    node and status is ``ix_lines_company_node_status`` in ``corp.models``): the latest line
+    change per company (the totals cache stamp) and the month's spend per line."""
     from corp.models import Line, LineMonthlyUsage
 
     return (
-        Index("ix_lines_company_node_status", Line.company_id, Line.node_id, Line.status),
         Index("ix_lines_company_updated", Line.company_id, Line.updated_at),
         Index("ix_line_monthly_usage_period_line_amount", LineMonthlyUsage.period,
               LineMonthlyUsage.line_id, LineMonthlyUsage.amount),
