@@ -184,3 +184,20 @@ def test_tree_page_money_matches_the_money_filter(app):
         fast = _fast_money()
         for value in (Decimal(0), Decimal("1234567.5"), Decimal("30238.00"), None):
             assert fast(value) == money(value)
+
+
+def test_big_trees_render_a_few_levels_and_load_the_rest(login_as, nodes, monkeypatch):
+    from hierarchy import views
+
+    monkeypatch.setattr(views, "FULL_TREE_NODES", 5)
+    monkeypatch.setattr(views, "LEVELS_AT_ONCE", 1)
+    client = login_as(ADMIN)
+    page = client.get("/hierarchy").get_data(as_text=True)
+    assert 'data-name="Москва"' in page and 'data-name="ИТ"' not in page
+    children_url = f"/hierarchy/nodes/{nodes['moscow'].id}/children"
+    assert children_url in page
+    fragment = client.get(children_url).get_data(as_text=True)
+    assert 'data-name="ИТ"' in fragment and 'data-name="Казань"' not in fragment
+    client.post("/logout")
+    assert login_as(SALES_HEAD).get(
+        f"/hierarchy/nodes/{nodes['kazan'].id}/children").status_code == 404
