@@ -330,11 +330,9 @@ def _move_line_rows(actor, id_query, target: Node) -> int:
             .execution_options(synchronize_session=False)
         )
     summary = _("Moved to \"%(node)s\"", node=target.name)[:300]
-    db.session.connection().execute(
-        LineEvent.__table__.insert(),
-        [{"line_id": i, "created_at": now, "kind": "hierarchy.move", "summary": summary}
-         for i in ids],
-    )
+    write_line_events(
+        {"line_id": i, "created_at": now, "kind": "hierarchy.move", "summary": summary}
+        for i in ids)
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, Line):
             db.session.expire(obj)
@@ -346,6 +344,13 @@ def _move_line_rows(actor, id_query, target: Node) -> int:
         after={"node_id": target.id, "path": target.path, "count": len(ids)},
     )
     return len(ids)
+
+
+def write_line_events(rows) -> None:
+    """Add line history entries in one executemany."""
+    rows = list(rows)
+    if rows:
+        db.session.connection().execute(LineEvent.__table__.insert(), rows)
 
 
 def _check_lines_movable(actor, line_ids) -> None:

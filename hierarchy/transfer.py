@@ -26,7 +26,7 @@ from core.audit import record
 from core.db import utcnow
 from core.errors import InvalidInput
 from core.extensions import db
-from corp.models import Line, LineEvent, line_search_text
+from corp.models import Line, line_search_text
 from corp.validators import ValidationError, normalize_msisdn
 from hierarchy import editing
 from hierarchy.models import Node
@@ -654,9 +654,9 @@ def apply_plan(actor, plan: Plan) -> None:
             if path not in summaries:
                 summaries[path] = _("Moved to \"%(node)s\" (import)",
                                     node=SEPARATOR.join(path) or "/")[:300]
-        db.session.connection().execute(LineEvent.__table__.insert(), [
+        editing.write_line_events(
             {"line_id": i, "created_at": now, "kind": "hierarchy.move", "summary": summaries[p]}
-            for i, _m, _a, p in plan.line_moves])
+            for i, _m, _a, p in plan.line_moves)
     if plan.employee_updates:
         table = Line.__table__
         db.session.connection().execute(
