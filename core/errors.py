@@ -65,9 +65,8 @@ def is_api_request() -> bool:
 
 def register_errorhandlers(app):
     """Answer domain and HTTP errors as JSON for the API and as a page for people."""
-    from core.extensions import db
-
     from core.audit import flush_refusals
+    from core.extensions import db
 
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
@@ -88,7 +87,8 @@ def register_errorhandlers(app):
             body = {"code": error.name.lower().replace(" ", "_"), "status": error.code,
                     "message": error.description}
             # flask-smorest/webargs put field errors in error.data["messages"].
-            messages = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
+            data = getattr(error, "data", None) or {}
+            messages = data.get("messages")
             if messages:
                 body["errors"] = messages.get("json", messages)
             return jsonify(body), error.code

@@ -14,7 +14,7 @@ from decimal import Decimal
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import func, inspect, insert, select
+from sqlalchemy import func, insert, inspect, select
 
 from auth.models import User
 from auth.passwords import hash_password

@@ -4,7 +4,6 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import (
-    event,
     Boolean,
     Date,
     ForeignKey,
@@ -13,6 +12,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

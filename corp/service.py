@@ -49,7 +49,10 @@ def scoped_lines(actor, permission: str = "lines.view"):
     return (
         select(Line)
         .join(Node, Node.id == Line.node_id)
-        .where(Line.company_id == actor.company_id, access.scope_filter(actor, permission, Node.path))
+        .where(
+            Line.company_id == actor.company_id,
+            access.scope_filter(actor, permission, Node.path),
+        )
     )
 
 

@@ -3,9 +3,9 @@
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
+from core.extensions import db
 from corp import service
 from corp.models import LINE_STATUSES, Tariff
-from core.extensions import db
 from roles.access import authenticated, require
 
 bp = Blueprint("corp", __name__)

@@ -29,7 +29,10 @@ def visible_nodes(actor, permission: str = "lines.view") -> list[Node]:
     """Every node the actor may see: those in scope, and their ancestors for context."""
     in_scope = db.session.scalars(
         select(Node)
-        .where(Node.company_id == actor.company_id, access.scope_filter(actor, permission, Node.path))
+        .where(
+            Node.company_id == actor.company_id,
+            access.scope_filter(actor, permission, Node.path),
+        )
         .order_by(Node.path)
     ).all()
     ancestor_ids = {int(x) for n in in_scope for x in n.path.strip("/").split("/")[:-1] if x}
@@ -46,7 +49,10 @@ def line_counts(actor, permission: str = "lines.view") -> dict[int, dict[str, in
     rows = db.session.execute(
         select(Line.node_id, Line.status, func.count())
         .join(Node, Node.id == Line.node_id)
-        .where(Line.company_id == actor.company_id, access.scope_filter(actor, permission, Node.path))
+        .where(
+            Line.company_id == actor.company_id,
+            access.scope_filter(actor, permission, Node.path),
+        )
         .group_by(Line.node_id, Line.status)
     ).all()
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))

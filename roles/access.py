@@ -99,7 +99,7 @@ def enforce_route_marks():
         if not current_user.is_operator_staff:
             raise PermissionDenied(_("Only operator staff may do this."))
         return None
-    _kind, permission = mark
+    permission = mark[1]
     if not scopes(current_user, permission):
         record_refusal(
             "access.denied", actor=current_user, detail=f"{request.method} {request.path}"

@@ -76,6 +76,10 @@ def database_url(tmp_path_factory):
 def app(database_url):
     """A fresh app per test, bound to one connection whose transaction is rolled back."""
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    # The test keeps one app context open (for db.session in test bodies), and Flask reuses
+    # it for the requests the test makes: start each request with an empty ``g`` as a
+    # fresh context would (Flask-Login caches the user there, access caches versions).
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
     with app.app_context():
         engine = db.engine
         connection = engine.connect()
@@ -91,6 +95,13 @@ def app(database_url):
             connection.close()
             db._app_engines[app][None] = engine
             engine.dispose()
+
+
+def _fresh_request_globals():
+    from flask import g
+
+    for key in list(g):
+        g.pop(key)
 
 
 @pytest.fixture
