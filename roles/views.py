@@ -5,6 +5,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from core.audit import flush_refusals
 from core.errors import DomainError, InvalidInput
@@ -98,11 +99,11 @@ def _user_page(user_id: int, form=None, assign_form=None):
 
 def _assignment_choices(form) -> None:
     roles = service.list_roles(_me())
-    form.role_id.choices = [(r["id"], r["name"]) for r in roles]
+    form.role_id.choices = [SelectChoice(r["id"], r["name"]) for r in roles]
     choices = []
     if COMPANY_SCOPE in user_service.manage_scopes(_me()):
-        choices.append(("", _("Whole company")))
-    choices += [(str(n["id"]), "\u00a0\u00a0" * n["depth"] + n["name"])
+        choices.append(SelectChoice("", _("Whole company")))
+    choices += [SelectChoice(str(n["id"]), "\u00a0\u00a0" * n["depth"] + n["name"])
                 for n in user_service.assignable_nodes(_me())]
     form.node_id.choices = choices
 

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -26,7 +27,7 @@ class RoleForm(FlaskForm):
     name = StringField(_l("Role name"), validators=[DataRequired(), Length(max=120)])
     permissions = SelectMultipleField(
         _l("Permission categories"),
-        choices=[(name, label) for name, label in PERMISSIONS.items()],
+        choices=[SelectChoice(name, label) for name, label in PERMISSIONS.items()],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
