@@ -57,3 +57,46 @@ def test_operator_staff_onboard_on_the_page(login_as):
         "admin_email": "boss@page.example", "admin_name": "Босс"})
     assert good.status_code == 200 and "temporary-password" in good.get_data(as_text=True)
     assert client.get("/admin/users").status_code == 403
+
+
+def test_disabling_on_the_page_ends_the_users_session(app, login_as, users):
+    victim = app.test_client()
+    assert victim.post("/login", data={"email": "sales.head@romashka.example",
+                                       "password": "Demo-pass-2026"}).status_code == 302
+    assert victim.get("/lines").status_code == 200
+    admin = login_as(ADMIN)
+    answer = admin.post(f"/admin/users/{users['sales_head'].id}/active", data={"active": "0"})
+    assert answer.status_code == 302
+    assert victim.get("/lines").status_code == 302  # back to the sign-in page
+    page = admin.get(f"/admin/users/{users['sales_head'].id}").get_data(as_text=True)
+    assert 'data-testid="user-enable"' in page
+
+
+def test_refusal_on_the_page_is_explained_and_audited(login_as, users):
+    client = login_as(ADMIN)
+    answer = client.post(f"/admin/users/{users['admin'].id}/active", data={"active": "0"},
+                         follow_redirects=True)
+    assert "cannot disable your own account" in answer.get_data(as_text=True)
+    csv = client.get("/admin/audit.csv?action=user.disable").get_data(as_text=True)
+    assert csv.splitlines()[0].lstrip("\ufeff").startswith("created_at,actor_email,ip,action")
+    assert "user.disable,denied" in csv
+
+
+def test_audit_filters_by_line_and_period(client, api_token):
+    from datetime import date
+
+    from core.audit import record
+    from corp.models import Line
+
+    line = db.session.scalar(select(Line).where(Line.company_id == 1).limit(1))
+    record("line.test_event", company_id=1, line_id=line.id, object_type="line",
+           object_id=line.id, after={"x": 1})
+    db.session.commit()
+    h = api_token(ADMIN)
+    today = date.today().isoformat()
+    found = client.get(f"/api/v1/audit?line=%2B7{line.msisdn}&date_from={today}"
+                       f"&date_to={today}", headers=h).json
+    assert [e["action"] for e in found["items"]] == ["line.test_event"]
+    assert client.get("/api/v1/audit?line=abc", headers=h).status_code == 422
+    assert client.get("/api/v1/audit?line=%2B7" + line.msisdn + "&date_from=2000-01-01"
+                      "&date_to=2000-01-02", headers=h).json["total"] == 0
