@@ -34,3 +34,20 @@ def test_an_unmarked_route_is_refused(app, login_as):
 
     client = login_as("admin@romashka.example")
     assert client.get("/unmarked-for-test").status_code == 403
+
+
+def test_the_issue_api_contract_is_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    contract = {
+        "/api/v1/permissions": {"get"},
+        "/api/v1/roles": {"get", "post"},
+        "/api/v1/roles/{role_id}": {"get", "patch", "delete"},
+        "/api/v1/users": {"get", "post"},
+        "/api/v1/users/{user_id}": {"patch"},
+        "/api/v1/users/{user_id}/assignments": {"get", "post"},
+        "/api/v1/users/{user_id}/assignments/{assignment_id}": {"delete"},
+        "/api/v1/me": {"get"},
+        "/api/v1/me/password": {"post"},
+    }
+    missing = {p: m - set(paths.get(p, {})) for p, m in contract.items()}
+    assert {p: m for p, m in missing.items() if m} == {}
