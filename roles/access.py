@@ -173,8 +173,14 @@ def _forget_private_policies(session, *_args) -> None:
     session.info.pop(_PRIVATE, None)
 
 
-for _event in ("after_commit", "after_rollback", "after_soft_rollback"):
-    event.listen(Session, _event, _forget_private_policies)
+def _forget_after_outer_rollback(session, previous_transaction) -> None:
+    # A rolled-back savepoint leaves the outer transaction (and its changes) in place.
+    if previous_transaction.parent is None:
+        _forget_private_policies(session)
+
+
+event.listen(Session, "after_commit", _forget_private_policies)
+event.listen(Session, "after_soft_rollback", _forget_after_outer_rollback)
 
 
 def _cache_for(company_id: int) -> EnforcerCache:

@@ -255,3 +255,19 @@ def test_operator_staff_onboard_a_company(client, api_token):
     # Company users cannot onboard; staff are in no company and manage no users.
     assert client.post("/api/v1/companies", headers=api_token(ADMIN), json=body).status_code == 403
     assert client.get("/api/v1/users", headers=h).status_code == 403
+
+
+def test_a_rolled_back_policy_change_leaves_no_stale_enforcer(app):
+    """A grant checked and then rolled back must not be remembered under its version number,
+    which the next committed change reuses."""
+    from roles import access
+    from roles.service import assign_predefined
+
+    user = make_user(1, email="rollback.check@romashka.example")
+    db.session.commit()
+    assign_predefined(user, "viewer")
+    assert access.can(user, "lines.view")
+    db.session.rollback()
+    access.bump_policy_version(1)  # the same version number, without the grant
+    db.session.commit()
+    assert not access.can(user, "lines.view")
