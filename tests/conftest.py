@@ -81,6 +81,10 @@ def rolled_back_app(database_url, **config):
     # it for the requests the test makes: start each request with an empty ``g`` as a
     # fresh context would (Flask-Login caches the user there, access caches versions).
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
+    # A rolled-back test reuses policy version numbers: no cached enforcer may outlive it.
+    from roles.access import enforcer_cache
+
+    enforcer_cache().invalidate()
     with app.app_context():
         engine = db.engine
         connection = engine.connect()
@@ -91,6 +95,7 @@ def rolled_back_app(database_url, **config):
         try:
             yield app
         finally:
+            enforcer_cache().invalidate()
             db.session.remove()
             outer.rollback()
             connection.close()
