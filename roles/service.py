@@ -8,6 +8,8 @@ Custom roles are company-wide objects: creating, editing or deleting one needs
 on the whole company, so editing a role can never give anyone more than its author has.
 """
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, literal, or_, select
 
@@ -176,6 +178,15 @@ def _check_role_author(actor, action: str, **fields) -> None:
                 **fields)
 
 
+def _predefined_role_names() -> set[str]:
+    """The predefined roles' names, lower-cased, in every language of the portal."""
+    names = set()
+    for locale in current_app.config["LANGUAGES"]:
+        with force_locale(locale):
+            names |= {str(n).lower() for n, _d, _p in PREDEFINED_ROLES.values()}
+    return names
+
+
 def _clean_role_input(actor, name, permissions, *, role_id=None) -> tuple[str | None, list | None]:
     """Validate a role's name and permission list (either may be None = unchanged)."""
     errors = {}
@@ -193,8 +204,7 @@ def _clean_role_input(actor, name, permissions, *, role_id=None) -> tuple[str | 
                     Role.id != (role_id or 0),
                 )
             )
-            predefined_names = {str(n).lower() for n, _d, _p in PREDEFINED_ROLES.values()}
-            if clash or name.lower() in predefined_names:
+            if clash or name.lower() in _predefined_role_names():
                 errors["name"] = _("A role with this name exists already.")
     if permissions is not None:
         if not isinstance(permissions, list | tuple | set) or not all(

@@ -18,6 +18,27 @@ from core.extensions import db
 
 PASSWORD = "Demo-pass-2026"
 
+
+def pytest_configure(config):
+    """Compile the translation catalogues once, before any worker starts (the .mo files are
+    build products: ``make translations`` does the same)."""
+    if hasattr(config, "workerinput"):
+        return
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parent.parent / "translations").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalogue = read_po(source)
+            tmp = mo.with_suffix(".mo.tmp")
+            with tmp.open("wb") as target:
+                write_mo(target, catalogue)
+            tmp.replace(mo)
+
 TEST_CONFIG = {
     "TESTING": True,
     "WTF_CSRF_ENABLED": False,

@@ -62,7 +62,7 @@ def test_assigned_role_cannot_be_deleted(client, api_token, users):
     assert client.post(f"/api/v1/users/{uid}/assignments", headers=h,
                        json={"role_id": rid, "node_id": None}).status_code == 201
     refused = client.delete(f"/api/v1/roles/{rid}", headers=h)
-    assert refused.status_code == 409 and "assign" in refused.json["message"]
+    assert refused.status_code == 409 and "назначени" in refused.json["message"]  # default: ru
     assert client.get(f"/api/v1/roles/{rid}", headers=h).status_code == 200
 
 
@@ -212,7 +212,7 @@ def test_access_explained_for_line_names_role_and_scope(client, api_token):
     block = next(p for p in data["by_permission"] if p["name"] == "lines.block")
     who = {(h["user"]["email"], h["role"]["key"], h["scope"]) for h in block["holders"]}
     assert ("sales.head@romashka.example", "line_operator", "Москва / Продажи") in who
-    assert (ADMIN, "global_admin", "Whole company") in who
+    assert (ADMIN, "global_admin", "Вся компания") in who  # the default locale is Russian
     docs = next(p for p in data["by_permission"] if p["name"] == "finance.documents")
     assert {h["user"]["email"] for h in docs["holders"]} == {ADMIN,
                                                              "accountant@romashka.example"}

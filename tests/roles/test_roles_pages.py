@@ -57,7 +57,7 @@ def test_user_created_on_page_shows_password_once(login_as):
     assert 'data-testid="temporary-password"' in page
     bad = client.post("/admin/users/new", data={"email": "page.user@romashka.example",
                                                 "name": "Again"})
-    assert "already in use" in bad.get_data(as_text=True)
+    assert "уже используется" in bad.get_data(as_text=True)  # default locale: ru
 
 
 def test_operator_staff_onboard_on_the_page(login_as):
@@ -90,7 +90,7 @@ def test_refusal_on_the_page_is_explained_and_audited(login_as, users):
     client = login_as(ADMIN)
     answer = client.post(f"/admin/users/{users['admin'].id}/active", data={"active": "0"},
                          follow_redirects=True)
-    assert "cannot disable your own account" in answer.get_data(as_text=True)
+    assert "Нельзя отключить собственную учётную запись" in answer.get_data(as_text=True)
     csv = client.get("/admin/audit.csv?action=user.disable").get_data(as_text=True)
     assert csv.splitlines()[0].lstrip("\ufeff").startswith("created_at,actor_email,ip,action")
     assert "user.disable,denied" in csv
