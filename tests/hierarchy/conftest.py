@@ -11,6 +11,13 @@ from tests.factories import make_user, node_named
 ROMASHKA = 1
 
 
+@pytest.fixture(autouse=True)
+def english_messages(app):
+    """These tests read refusal messages: show them in English (the msgids), whatever the
+    Russian catalogue says."""
+    app.config["BABEL_DEFAULT_LOCALE"] = "en"
+
+
 @pytest.fixture
 def nodes(app):
     """Demo nodes of Ромашка by short name."""
