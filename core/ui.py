@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -83,10 +83,18 @@ def msisdn(value) -> str:
     return format_msisdn(value) if value else ""
 
 
+def local_time(value, seconds: bool = False) -> str:
+    """A stored UTC timestamp in the portal's time zone (Moscow by default), ISO-like."""
+    if value is None:
+        return "—"
+    return format_datetime(value, "yyyy-MM-dd HH:mm:ss" if seconds else "yyyy-MM-dd HH:mm")
+
+
 def register_template_helpers(app) -> None:
     """Expose the helpers above to every template."""
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["msisdn"] = msisdn
+    app.jinja_env.filters["dt"] = local_time
 
     @app.context_processor
     def helpers():
