@@ -3,7 +3,7 @@
 The same service functions as the pages; ``Idempotency-Key`` makes a retried write run once.
 """
 
-from flask import request, send_file, url_for
+from flask import jsonify, request, send_file, url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -135,19 +135,20 @@ def job_json(job):
 
 @blp.route("/bulk-operations", methods=["POST"])
 @blp.arguments(BulkRequest)
-@blp.response(200, PreviewSchema, description="dry run: the preview")
+@blp.alt_response(200, schema=PreviewSchema, description="dry run: the preview")
 @blp.alt_response(202, schema=JobSchema, description="the started job")
 @require("lines.view")
 def bulk_operation(body):
     """Dry run (default) or start a job of one type on many lines."""
     selection = {k: body.get(k) for k in jobs.SELECTION_KEYS}
     if body["dry_run"]:
-        return jobs.preview(current_user, body["type"], body["params"], selection)
+        return jsonify(PreviewSchema().dump(
+            jobs.preview(current_user, body["type"], body["params"], selection))), 200
     job = jobs.start_job(current_user, body["type"], body["params"], selection)
     db.session.commit()
     jobs.dispatch(job)
     db.session.refresh(job)
-    return JobSchema().dump(job_json(job)), 202
+    return jsonify(JobSchema().dump(job_json(job))), 202
 
 
 @blp.route("/jobs", methods=["GET"])

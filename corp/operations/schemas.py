@@ -282,6 +282,7 @@ class PreviewItem(Schema):
 
 class PreviewSchema(Schema):
     type = fields.String()
+    params = fields.Dict()
     total = fields.Integer()
     will_change = fields.Integer()
     refused = fields.Integer()
