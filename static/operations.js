@@ -77,7 +77,10 @@
             });
             document.querySelectorAll(`[data-job-status="${id}"]`).forEach((el) => badge(el, job.status));
             if (job.status === "running" || job.status === "pending") setTimeout(tick, 1000);
-            else inner.classList.remove("progress-bar-animated", "progress-bar-striped");
+            else {
+              inner.classList.remove("progress-bar-animated", "progress-bar-striped");
+              document.querySelectorAll(`[data-while-running="${id}"]`).forEach((el) => { el.hidden = true; });
+            }
           })
           .catch(() => setTimeout(tick, 3000));
       };
