@@ -7,15 +7,21 @@ the worker asks for ``celery`` (never at import time); the web process sends tas
 name through ``client``.
 """
 
+import os
 from functools import lru_cache
 
 from celery import Celery
 
 TASK_NAME = "operations.run"
+# Settings a worker may also take from its environment (a worker has no instance config of
+# its own in CI): the queue, the redelivery timeout, the job chunk size.
+WORKER_ENV_SETTINGS = {"CELERY_TASK_QUEUE": str, "CELERY_VISIBILITY_TIMEOUT": int,
+                       "OPERATIONS_JOB_CHUNK": int}
 
 
 def _configure(celery: Celery, config) -> Celery:
     celery.conf.update(
+        task_default_queue=config.get("CELERY_TASK_QUEUE") or "operations",
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
@@ -47,16 +53,19 @@ def make_celery(flask_app) -> Celery:
 
 
 @lru_cache(maxsize=4)
-def client(broker_url: str) -> Celery:
+def client(broker_url: str, queue: str = "operations") -> Celery:
     """A sending-only Celery app for the web process."""
-    return _configure(Celery("virtual_manager", broker=broker_url), {})
+    return _configure(Celery("virtual_manager", broker=broker_url),
+                      {"CELERY_TASK_QUEUE": queue})
 
 
 @lru_cache(maxsize=1)
 def _worker_app() -> Celery:
     from app import create_app
 
-    return make_celery(create_app())
+    overrides = {key: cast(os.environ[key]) for key, cast in WORKER_ENV_SETTINGS.items()
+                 if os.environ.get(key)}
+    return make_celery(create_app(overrides or None))
 
 
 def __getattr__(name):

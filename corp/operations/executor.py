@@ -47,7 +47,9 @@ def submit(kind: str, object_id: int) -> None:
     elif how == "celery":
         from corp.operations.celery_app import TASK_NAME, client
 
-        client(current_app.config["CELERY_BROKER_URL"]).send_task(TASK_NAME, (kind, object_id))
+        config = current_app.config
+        client(config["CELERY_BROKER_URL"], config.get("CELERY_TASK_QUEUE") or "operations"
+               ).send_task(TASK_NAME, (kind, object_id))
     else:
         app = current_app._get_current_object()
         _pool_for().submit(_in_context, app, kind, object_id)

@@ -45,6 +45,8 @@ def test_block_a_line_from_its_card(page, live_server):
 def test_bulk_service_change_on_a_department_with_progress(page, live_server):
     node_id, _ = _first_active_line(live_server, "Санкт-Петербург", "Бухгалтерия")
     live_server.app.config["OPERATOR_GATEWAY_DELAY"] = 0.03  # asynchrony made visible
+    # The in-process executor, even where CELERY_BROKER_URL is set for the Celery tests.
+    live_server.app.config["OPERATIONS_EXECUTOR"] = "thread"
     try:
         browser_login(page, "admin@romashka.example")
         page.goto(f"/lines?node_id={node_id}")
