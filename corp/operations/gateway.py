@@ -13,7 +13,8 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from core.db import utcnow
 from core.extensions import db
@@ -47,8 +48,16 @@ class Applied:
 class OperatorGateway:
     """The interface a real operator adapter implements."""
 
+    # Types ``apply_batch`` sends as one request (the others go line by line).
+    batch_types: frozenset = frozenset()
+
     def apply(self, operation, target, params: dict) -> Applied:  # pragma: no cover
         raise NotImplementedError
+
+    def apply_batch(self, type_name: str, targets, params: dict) -> list[Applied]:
+        """Apply one of ``batch_types`` to many targets at once; all or nothing (raises
+        ``StaleDataError`` when a target changed meanwhile, ``GatewayError`` otherwise)."""
+        raise NotImplementedError  # pragma: no cover
 
 
 def line_state(line: Line) -> dict:
@@ -70,11 +79,45 @@ def account_state(account: BillingAccount) -> dict:
 class SimulatedOperator(OperatorGateway):
     """The embedded operator: applies every type to the database (no commit)."""
 
-    def apply(self, operation, target, params: dict) -> Applied:
+    batch_types = frozenset({"block", "unblock"})
+
+    def _wait(self, count: int = 1) -> None:
         delay = float(current_app.config.get("OPERATOR_GATEWAY_DELAY") or 0)
         if delay > 0:
-            time.sleep(delay)
+            time.sleep(delay * count)
+
+    def apply(self, operation, target, params: dict) -> Applied:
+        self._wait()
         return getattr(self, f"_{operation.type}")(operation, target, params)
+
+    def apply_batch(self, type_name: str, targets, params: dict) -> list[Applied]:
+        """Blocks and unblocks of many lines in one executemany, each row guarded by the
+        version the rules were checked against."""
+        self._wait(len(targets))
+        if type_name == "unblock":
+            values = {"status": "active", "block_kind": None, "blocked_until": None}
+            summary = _("Unblocked")
+        else:
+            until = params.get("until") if params["kind"] == "voluntary" else None
+            values = {"status": "blocked", "block_kind": params["kind"], "blocked_until": until}
+            summary = _("Blocked (%(k)s)", k=params["kind"])
+        table = Line.__table__
+        now = utcnow()
+        result = db.session.connection().execute(
+            table.update()
+            .where(table.c.id == bindparam("line_id"), table.c.version == bindparam("seen"))
+            .values(**values, version=table.c.version + 1, updated_at=now),
+            [{"line_id": line.id, "seen": line.version} for line in targets])
+        if result.rowcount != len(targets):
+            raise StaleDataError("a line changed meanwhile")
+        applied = []
+        for line in targets:
+            before = line_state(line)
+            after = {**before, **values, "version": line.version + 1,
+                     "blocked_until": str(values["blocked_until"])
+                     if values["blocked_until"] else None}
+            applied.append(Applied(before, after, summary))
+        return applied
 
     # --- blocks ----------------------------------------------------------------------------
 

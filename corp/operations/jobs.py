@@ -13,23 +13,26 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import contains_eager, lazyload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from core import audit
+from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import InvalidInput, NotFound
 from core.extensions import db
 from corp import validators
-from corp.models import Line, LineService
+from corp.models import Line, LineEvent, LineService
 from corp.operations import rules
+from corp.operations.gateway import GatewayError, get_gateway
 from corp.operations.models import Job, JobItem, Operation
 from corp.operations.rules import ChangedMeanwhile, Refused
 from corp.service import LineFilter, filtered_lines, scoped_lines
 from roles import access
 from roles.permissions import COMPANY_SCOPE
 
-CHUNK = 200
+CHUNK = 500
 MAX_LINES = 20_000
 SELECTION_KEYS = ("line_ids", "node_id", "filter", "msisdns")
 # Types whose rules read the line's services.
@@ -96,6 +99,9 @@ def select_lines(actor, selection: dict, with_services=False):
                 refusals.append({"line_id": None, "msisdn": str(raw)[:20], "outcome": "refused",
                                  "reason": _(error.message), "change": None})
         query = query.where(Line.msisdn.in_(list(numbers)))
+    # The scoped query joins the node already; tariffs and accounts are few (identity map).
+    query = query.options(contains_eager(Line.node), lazyload(Line.tariff),
+                          lazyload(Line.billing_account))
     if with_services:
         query = query.options(selectinload(Line.services).joinedload(LineService.service))
     lines = db.session.scalars(query.order_by(Line.id)).unique().all()
@@ -186,7 +192,6 @@ def dispatch(job: Job) -> None:
 def run_job(job_id: int) -> None:
     """Work through the job's pending items, one transaction per chunk (commits)."""
     from auth.models import User
-    from corp.operations.service import _apply
 
     job = db.session.get(Job, job_id)
     if job is None or job.status in ("done", "cancelled", "failed"):
@@ -203,44 +208,136 @@ def run_job(job_id: int) -> None:
         if db.session.scalar(select(Job.cancel_requested).where(Job.id == job_id)):
             _finish_cancelled(job_id)
             return
-        items = db.session.scalars(select(JobItem).where(
+        items = db.session.execute(select(JobItem.id, JobItem.line_id).where(
             JobItem.job_id == job_id, JobItem.status == "pending")
             .order_by(JobItem.id).limit(chunk)).all()
         if not items:
             break
-        query = select(Line).where(Line.id.in_([i.line_id for i in items]))
+        # Tariffs and accounts are few: lazy many-to-one loads come from the identity map,
+        # where three joins per line would cost more than the change itself.
+        query = select(Line).where(Line.id.in_([i.line_id for i in items])).options(
+            lazyload(Line.tariff), lazyload(Line.billing_account), lazyload(Line.node))
         if with_services:
             query = query.options(selectinload(Line.services).joinedload(LineService.service))
         lines = {line.id: line for line in db.session.scalars(query).unique()}
-        done = failed = 0
-        for item in items:
-            line = lines.get(item.line_id)
-            operation = Operation(company_id=job.company_id, type=job.type, params=job.params,
-                                  line_id=item.line_id, job_id=job_id,
-                                  requested_by=job.requested_by, status="pending")
-            try:
-                with db.session.begin_nested():
-                    if line is None:
-                        raise Refused(_("The line no longer exists."))
-                    rules.check(job.type, line, dict(params))
-                    db.session.add(operation)
-                    db.session.flush()
-                    _apply(operation, actor, line, dict(params))
-                item.operation_id = operation.id
-                item.status = "done" if operation.status == "done" else "failed"
-                item.reason = operation.error
-            except (Refused, InvalidInput, ChangedMeanwhile) as error:
-                item.status, item.reason = "failed", str(error.message)[:500]
-            if item.status == "done":
-                done += 1
-            else:
-                failed += 1
+        if job.type in get_gateway().batch_types:
+            done, failed = _run_chunk_batched(job, items, lines, params, actor)
+        else:
+            done, failed = _run_chunk_per_line(job, _item_objects(items), lines, params, actor)
         db.session.execute(update(Job).where(Job.id == job_id).values(
             done=Job.done + done, failed=Job.failed + failed, heartbeat_at=utcnow()))
         db.session.commit()
     job = db.session.get(Job, job_id)
     job.status, job.finished_at = "done", utcnow()
     db.session.commit()
+
+
+def _new_operation(job, line_id) -> Operation:
+    return Operation(company_id=job.company_id, type=job.type, params=job.params,
+                     line_id=line_id, job_id=job.id, requested_by=job.requested_by,
+                     status="pending")
+
+
+def _item_objects(rows) -> list[JobItem]:
+    found = {i.id: i for i in db.session.scalars(
+        select(JobItem).where(JobItem.id.in_([r.id for r in rows])))}
+    return [found[r.id] for r in rows]
+
+
+def _run_chunk_per_line(job, items, lines, params, actor) -> tuple[int, int]:
+    """Each line in its own savepoint: a refused or failed line does not stop the others."""
+    from corp.operations.service import _apply
+
+    done = failed = 0
+    for item in items:
+        line = lines.get(item.line_id)
+        operation = _new_operation(job, item.line_id)
+        try:
+            with db.session.begin_nested():
+                if line is None:
+                    raise Refused(_("The line no longer exists."))
+                rules.check(job.type, line, dict(params))
+                db.session.add(operation)
+                db.session.flush()
+                _apply(operation, actor, line, dict(params))
+            item.operation_id = operation.id
+            item.status = "done" if operation.status == "done" else "failed"
+            item.reason = operation.error
+        except (Refused, InvalidInput, ChangedMeanwhile) as error:
+            item.status, item.reason = "failed", str(error.message)[:500]
+        if item.status == "done":
+            done += 1
+        else:
+            failed += 1
+    return done, failed
+
+
+def _run_chunk_batched(job, items, lines, params, actor) -> tuple[int, int]:
+    """Rules line by line, then one gateway batch for the lines that pass; if the batch
+    fails as a whole (a concurrent change, an operator error) the chunk goes line by line."""
+    accepted, refusals = [], []
+    for item in items:
+        line = lines.get(item.line_id)
+        try:
+            if line is None:
+                raise Refused(_("The line no longer exists."))
+            rules.check(job.type, line, dict(params))
+            accepted.append((item, line))
+        except (Refused, InvalidInput) as error:
+            refusals.append({"item_id": item.id, "reason": str(error.message)[:500]})
+    failed = len(refusals)
+    if refusals:
+        table = JobItem.__table__
+        db.session.connection().execute(
+            table.update().where(table.c.id == bindparam("item_id"))
+            .values(status="failed", reason=bindparam("reason")), refusals)
+    if not accepted:
+        return 0, failed
+    now = utcnow()
+    targets = [line for _item, line in accepted]
+    try:
+        with db.session.begin_nested():
+            applied = get_gateway().apply_batch(job.type, targets, params)
+            _record_batch(job, actor, accepted, applied, now)
+    except (StaleDataError, GatewayError):
+        db.session.expire_all()
+        pending = _item_objects([item for item, _line in accepted])
+        reloaded = {line.id: line for line in db.session.scalars(
+            select(Line).where(Line.id.in_([i.line_id for i in pending])))}
+        done, more_failed = _run_chunk_per_line(job, pending, reloaded, params, actor)
+        return done, failed + more_failed
+    return len(accepted), failed
+
+
+def _record_batch(job, actor, accepted, applied, now) -> None:
+    """Operations, history and audit of a batch, written as executemany rows."""
+    connection = db.session.connection()
+    operation_ids = connection.execute(
+        insert(Operation).returning(Operation.id, sort_by_parameter_order=True),
+        [{"company_id": job.company_id, "type": job.type, "params": job.params,
+          "line_id": line.id, "job_id": job.id, "requested_by": job.requested_by,
+          "status": "done", "created_at": now, "started_at": now, "finished_at": now,
+          "before": result.before, "after": result.after,
+          "result": {"summary": result.summary}}
+         for (_item, line), result in zip(accepted, applied, strict=True)]).scalars().all()
+    connection.execute(insert(LineEvent), [
+        {"line_id": line.id, "created_at": now, "kind": job.type,
+         "summary": str(result.summary)[:300]}
+        for (_item, line), result in zip(accepted, applied, strict=True)])
+    connection.execute(insert(AuditEvent), [
+        {"created_at": now, "company_id": job.company_id, "actor_id": actor.id if actor else None,
+         "actor_email": actor.email if actor else "", "action": f"operation.{job.type}",
+         "outcome": "ok", "object_type": "line", "object_id": str(line.id), "line_id": line.id,
+         "before": result.before, "after": result.after, "ip": "",
+         "detail": f"operation {operation_id}: {result.summary}"[:500]}
+        for (_item, line), result, operation_id in zip(accepted, applied, operation_ids,
+                                                       strict=True)])
+    items = JobItem.__table__
+    connection.execute(
+        items.update().where(items.c.id == bindparam("item_id"))
+        .values(status="done", operation_id=bindparam("operation_id"), reason=None),
+        [{"item_id": item.id, "operation_id": operation_id}
+         for (item, _line), operation_id in zip(accepted, operation_ids, strict=True)])
 
 
 def _finish_cancelled(job_id: int) -> None:

@@ -187,17 +187,17 @@ def test_a_crash_mid_job_leaves_no_line_half_changed_and_resume_finishes(
     job = jobs.start_job(admin, "block", {"kind": "voluntary"}, {"line_ids": [x.id for x in lines]})
     db.session.commit()
     app.config["OPERATIONS_JOB_CHUNK"] = 2
-    real = gateway.SimulatedOperator._block
+    real = gateway.SimulatedOperator.apply_batch
     calls = {"n": 0}
 
-    def dies_on_the_fifth(self, op, line, params):
+    def dies_in_the_third_chunk(self, type_name, targets, params):
         calls["n"] += 1
-        if calls["n"] == 5:
-            line.status = "blocked"  # half-way through the change...
+        if calls["n"] == 3:
+            real(self, type_name, targets[:1], params)  # half-way through the chunk...
             raise RuntimeError("worker killed")
-        return real(self, op, line, params)
+        return real(self, type_name, targets, params)
 
-    monkeypatch.setattr(gateway.SimulatedOperator, "_block", dies_on_the_fifth)
+    monkeypatch.setattr(gateway.SimulatedOperator, "apply_batch", dies_in_the_third_chunk)
     with pytest.raises(RuntimeError):
         jobs.run_job(job.id)
     db.session.rollback()
@@ -220,6 +220,31 @@ def test_a_crash_mid_job_leaves_no_line_half_changed_and_resume_finishes(
     assert [db.session.get(Line, x.id).status for x in lines] == ["blocked"] * 7
     assert db.session.scalar(select(func.count()).select_from(Operation).where(
         Operation.job_id == job.id)) == 7
+
+
+def test_a_line_changed_during_a_batch_falls_back_line_by_line(app, admin, sales,
+                                                               monkeypatch):
+    from sqlalchemy import update
+
+    from corp.operations import gateway
+
+    lines = [make_line(1, sales) for _ in range(3)]
+    job = jobs.start_job(admin, "block", {"kind": "loss"}, {"line_ids": [x.id for x in lines]})
+    db.session.commit()
+    real = gateway.SimulatedOperator.apply_batch
+
+    def someone_else_edits(self, type_name, targets, params):
+        db.session.execute(update(Line).where(Line.id == lines[1].id).values(
+            version=Line.version + 1, employee_name="Новое имя")
+            .execution_options(synchronize_session=False))
+        return real(self, type_name, targets, params)
+
+    monkeypatch.setattr(gateway.SimulatedOperator, "apply_batch", someone_else_edits)
+    jobs.run_job(job.id)
+    db.session.expire_all()
+    found = db.session.get(Job, job.id)
+    assert (found.status, found.done, found.failed) == ("done", 3, 0)
+    assert [db.session.get(Line, x.id).block_kind for x in lines] == ["loss"] * 3
 
 
 @pytest.fixture
