@@ -165,15 +165,18 @@ def ensure_free_pool() -> None:
         return
     known = set(db.session.scalars(select(FreeNumber.msisdn)))
     used = set(db.session.scalars(select(Line.msisdn).where(Line.msisdn.like("958%"))))
-    added, candidate = 0, FREE_POOL_START
-    while added < FREE_POOL_SIZE:
+    rows, candidate = [], FREE_POOL_START
+    while len(rows) < FREE_POOL_SIZE:
         number = str(candidate)
         candidate += 7
-        if number in known or number in used:
-            continue
-        db.session.add(FreeNumber(msisdn=number, status="free"))
-        added += 1
-    db.session.flush()
+        if number not in known and number not in used:
+            rows.append({"msisdn": number, "status": "free"})
+    # Two requests stocking the pool at once must not collide: the second adds nothing.
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(FreeNumber).values(rows).on_conflict_do_nothing())
 
 
 def offered_numbers(line: Line, limit: int = 10) -> list[str]:

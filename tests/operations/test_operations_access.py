@@ -10,6 +10,13 @@ from tests.operations.conftest import advance_account, reload
 # type, params, (sales head: own line, line elsewhere), accountant (company-wide view).
 CASES = [
     ("block", {"kind": "voluntary"}, 202, 404, 403),
+    ("unblock", {}, 409, 404, 403),  # allowed, but the line is not blocked
+    ("service_remove", {"service_code": "voicemail"}, 409, 404, 403),
+    ("forwarding_clear", {"condition": "all"}, 409, 404, 403),
+    ("limit_clear", {"kind": "spend"}, 409, 404, 403),
+    ("tariff_configure", {"options": {"data_package_mb": 40000}}, 202, 404, 403),
+    ("sim_replace", {"iccid": "8970199000000000007"}, 202, 404, 403),
+    ("number_change", {"msisdn": "9161234567"}, 422, 404, 403),  # not an offered number
     ("service_add", {"service_code": "voicemail"}, 202, 404, 403),
     ("sms_send", {"text": "hi"}, 202, 404, 403),
     ("forwarding_set", {"condition": "busy", "target": "9165554433"}, 202, 404, 403),
