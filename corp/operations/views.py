@@ -276,7 +276,12 @@ def bulk():
     selection = _selection_from_request()
     type_name = request.form.get("type", "") if request.method == "POST" else request.args.get(
         "type", "block")
-    context = {"selection": selection, "type_name": type_name,
+    node = None
+    if selection.get("node_id"):
+        from hierarchy.service import get_node
+
+        node = get_node(current_user, selection["node_id"])
+    context = {"selection": selection, "type_name": type_name, "node": node,
                "bulk_types": rules.BULK_TYPES, "preview": None,
                "services": db.session.scalars(select(Service).where(Service.active)
                                               .order_by(Service.name)).all(),
@@ -291,7 +296,10 @@ def bulk():
                 db.session.commit()
                 jobs.dispatch(found)
                 return redirect(url_for("operations.job", job_id=found.id))
-            context["preview"] = jobs.preview(current_user, type_name, params, selection)
+            preview = jobs.preview(current_user, type_name, params, selection)
+            # Refusals first: they are what the user has to read.
+            preview["items"].sort(key=lambda i: i["outcome"] != "refused")
+            context["preview"] = preview
         except (InvalidInput, Conflict) as error:
             db.session.rollback()
             _flash_error(error)
