@@ -158,6 +158,8 @@ def start_job(actor, type_name, params, selection: dict) -> Job:
     result = preview(actor, type_name, params, selection)
     if not result["items"]:
         raise InvalidInput({"selection": _("No lines are selected.")})
+    if result["type"] == "number_transfer" and result["params"].get("new_account"):
+        result["params"] = _open_shared_account(actor, result)
     job = Job(company_id=actor.company_id, type=result["type"], params=result["params"],
               selection=_storable(selection), requested_by=actor.id, status="pending",
               total=result["total"], refused=result["refused"])
@@ -173,6 +175,33 @@ def start_job(actor, type_name, params, selection: dict) -> Job:
                         "refused": job.refused})
     db.session.flush()
     return job
+
+
+def _open_shared_account(actor, result) -> dict:
+    """A bulk move "to a new account" moves every line to one new account, opened now."""
+    from corp.models import BillingAccount
+    from corp.operations.gateway import new_account_number
+
+    ids = [i["line_id"] for i in result["items"] if i["outcome"] == "change"]
+    if not ids:
+        return result["params"]
+    accounts = db.session.scalars(select(BillingAccount).join(
+        Line, Line.billing_account_id == BillingAccount.id).where(Line.id.in_(ids))
+        .distinct()).all()
+    if len({a.contract_id for a in accounts}) > 1:
+        raise InvalidInput({"new_account": _(
+            "The lines belong to different contracts: move them one contract at a time.")})
+    model = accounts[0]
+    account = BillingAccount(
+        company_id=actor.company_id, contract_id=model.contract_id, number=new_account_number(),
+        settlement_method=model.settlement_method, credit_limit=model.credit_limit,
+        bill_delivery_email=model.bill_delivery_email,
+        bill_delivery_address=model.bill_delivery_address)
+    db.session.add(account)
+    db.session.flush()
+    audit.record("billing_account.open", actor=actor, object_type="billing_account",
+                 object_id=str(account.id), after={"number": account.number})
+    return {"billing_account_number": account.number, "new_account": False}
 
 
 def _storable(selection: dict) -> dict:

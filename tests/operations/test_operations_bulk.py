@@ -247,6 +247,15 @@ def test_a_line_changed_during_a_batch_falls_back_line_by_line(app, admin, sales
     assert [db.session.get(Line, x.id).block_kind for x in lines] == ["loss"] * 3
 
 
+def test_bulk_move_to_a_new_account_opens_one_account(admin_api, dept_lines):
+    ids = [line.id for line in dept_lines[:3]]
+    job = bulk(admin_api, status=202, type="number_transfer", params={"new_account": True},
+               line_ids=ids, dry_run=False)
+    assert admin_api.get(f"/api/v1/jobs/{job['id']}")["progress"]["done"] == 3
+    accounts = {reload(line).billing_account_id for line in dept_lines[:3]}
+    assert len(accounts) == 1 and accounts != {dept_lines[3].billing_account_id}
+
+
 @pytest.fixture
 def admin(users):
     return users["admin"]
