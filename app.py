@@ -10,6 +10,11 @@ def create_app(test_config=None) -> Flask:
     """Build the portal from small steps: config, extensions, blueprints, hooks, commands."""
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, test_config)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     import_models()
     register_extensions(app)
     register_blueprints(app)

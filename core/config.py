@@ -44,10 +44,16 @@ class Defaults:
     CELERY_BROKER_URL = None
     OPERATOR_GATEWAY_DELAY = 0.0
     LINES_PER_PAGE = 50
+    # Served over HTTPS (directly or behind a proxy): cookies only travel encrypted.
+    SESSION_COOKIE_SECURE = False
+    # Number of reverse proxies in front whose X-Forwarded-* headers are trusted.
+    TRUSTED_PROXIES = 0
 
 
 ENV_SETTINGS = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
+    "TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "SECRET_KEY": "SECRET_KEY",
     "CELERY_BROKER_URL": "CELERY_BROKER_URL",
     "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
@@ -62,7 +68,13 @@ def load_config(app, test_config=None):
     for env_name, key in ENV_SETTINGS.items():
         if os.environ.get(env_name):
             value = os.environ[env_name]
-            app.config[key] = float(value) if key == "OPERATOR_GATEWAY_DELAY" else value
+            if key == "OPERATOR_GATEWAY_DELAY":
+                value = float(value)
+            elif key in ("SESSION_COOKIE_SECURE",):
+                value = value.lower() in ("1", "true", "yes")
+            elif key == "TRUSTED_PROXIES":
+                value = int(value)
+            app.config[key] = value
     if test_config:
         app.config.update(test_config)
     instance = Path(app.instance_path)

@@ -96,5 +96,7 @@ def register_template_helpers(app) -> None:
             "status_label": lambda s: STATUS_LABELS.get(s, s),
             "block_label": lambda s: BLOCK_LABELS.get(s, s),
             "node_kind_label": lambda s: NODE_KIND_LABELS.get(s, s),
+            # Translated once per call, for pages that label hundreds of nodes.
+            "node_kind_labels": lambda: {k: str(v) for k, v in NODE_KIND_LABELS.items()},
             "settlement_label": lambda s: SETTLEMENT_LABELS.get(s, s),
         }

@@ -477,6 +477,13 @@ def load_large(lines: int, usage_per_month: int, echo=lambda *_: None) -> Compan
     return company
 
 
+def analyze() -> None:
+    """Refresh the planner's statistics after a bulk load (SQLite and PostgreSQL)."""
+    from sqlalchemy import text
+
+    db.session.execute(text("ANALYZE"))
+
+
 def print_logins(echo=click.echo) -> None:
     """The demo logins, as the README lists them."""
     echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
@@ -501,6 +508,8 @@ def demo_command(large, large_lines, usage_per_month):
             load_demo(click.echo)
         load_large(large_lines, usage_per_month, click.echo)
         db.session.commit()
+        analyze()
+        db.session.commit()
         click.echo("Large company loaded: admin@gigant.example")
         return
     if database_has_data():
@@ -509,6 +518,8 @@ def demo_command(large, large_lines, usage_per_month):
         print_logins()
         sys.exit(1)
     load_demo(click.echo)
+    db.session.commit()
+    analyze()
     db.session.commit()
     click.echo("Demo data loaded.")
     print_logins()
@@ -528,4 +539,7 @@ def serve_demo_command(host, port):
     print_logins()
     click.echo(f"Virtual Manager: http://{host}:{port}/")
     db.session.remove()
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    from werkzeug.serving import run_simple
+
+    # The development server; production runs the WSGI app under gunicorn or similar.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)

@@ -71,11 +71,20 @@ def filtered_lines(actor, flt: LineFilter, permission: str = "lines.view"):
         from hierarchy.service import get_node
 
         node = get_node(actor, flt.node_id, permission)
-        # The subtree as an id list lets the database use the lines.node_id index.
-        subtree = select(Node.id).where(
-            Node.company_id == actor.company_id, Node.path.startswith(node.path, autoescape=True)
+        # The subtree's node ids, resolved first (a few, at most some thousands): the
+        # database then reads the subtree's lines through the lines.node_id index.
+        subtree = db.session.scalars(
+            select(Node.id).where(
+                Node.company_id == actor.company_id,
+                Node.path.startswith(node.path, autoescape=True),
+            )
+        ).all()
+        # "+ 0" keeps the planner off the (company_id, msisdn) index, which would walk the
+        # whole company in number order; the subtree condition is the selective one and the
+        # node ids already belong to the actor's company.
+        query = query.where(Line.node_id.in_(subtree)).where(
+            (Line.company_id + 0) == actor.company_id
         )
-        query = query.where(Line.node_id.in_(subtree))
     if flt.status:
         if flt.status not in LINE_STATUSES:
             raise InvalidInput({"status": f"Unknown status {flt.status!r}."})
@@ -111,6 +120,20 @@ def list_lines(actor, flt: LineFilter, page: int = 1, per_page: int = 50):
         base.order_by(*order).limit(per_page).offset((page - 1) * per_page)
     ).unique().all()
     return items, total
+
+
+def node_labels(nodes) -> dict[int, str]:
+    """Readable names of nodes with their ancestors below the root ("Москва / Продажи"),
+    for a page of lines: one query for every ancestor involved."""
+    ids = {int(x) for n in nodes for x in n.path.strip("/").split("/") if x}
+    names = dict(db.session.execute(
+        select(Node.id, Node.name).where(Node.id.in_(ids), Node.parent_id.isnot(None))
+    ).all()) if ids else {}
+    return {
+        n.id: " / ".join(names[int(x)] for x in n.path.strip("/").split("/") if int(x) in names)
+        or n.name
+        for n in nodes
+    }
 
 
 def get_line(actor, line_id: int, permission: str = "lines.view") -> Line:

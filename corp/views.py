@@ -53,6 +53,7 @@ def lines():
         flt=flt,
         statuses=LINE_STATUSES,
         tariffs=tariffs,
+        node_labels=service.node_labels({line.node for line in items}),
     )
 
 

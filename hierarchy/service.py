@@ -25,36 +25,39 @@ def get_node(actor, node_id: int, permission: str = "lines.view") -> Node:
     return node
 
 
-def visible_nodes(actor, permission: str = "lines.view") -> list[Node]:
-    """Every node the actor may see: those in scope, and their ancestors for context."""
-    in_scope = db.session.scalars(
-        select(Node)
-        .where(
+def visible_nodes(actor, permission: str = "lines.view") -> list:
+    """Every node the actor may see (in scope, plus their ancestors for context), as light
+    rows (id, parent_id, name, kind, cost_centre, path, depth), shallowest first."""
+    columns = (Node.id, Node.parent_id, Node.name, Node.kind, Node.cost_centre, Node.path,
+               Node.depth)
+    in_scope = db.session.execute(
+        select(*columns).where(
             Node.company_id == actor.company_id,
             access.scope_filter(actor, permission, Node.path),
         )
-        .order_by(Node.path)
     ).all()
-    ancestor_ids = {int(x) for n in in_scope for x in n.path.strip("/").split("/")[:-1] if x}
     known = {n.id for n in in_scope}
-    missing = ancestor_ids - known
+    missing = {int(x) for n in in_scope for x in n.path.strip("/").split("/")[:-1]} - known
     ancestors = (
-        db.session.scalars(select(Node).where(Node.id.in_(missing))).all() if missing else []
+        db.session.execute(select(*columns).where(Node.id.in_(missing))).all() if missing else []
     )
-    return sorted([*ancestors, *in_scope], key=lambda n: n.depth)
+    return sorted([*ancestors, *in_scope], key=lambda n: (n.depth, n.id))
 
 
 def line_counts(actor, permission: str = "lines.view") -> dict[int, dict[str, int]]:
     """Lines per node (own lines only), by status, counted in SQL within the actor's scope."""
-    rows = db.session.execute(
+    query = (
         select(Line.node_id, Line.status, func.count())
-        .join(Node, Node.id == Line.node_id)
-        .where(
-            Line.company_id == actor.company_id,
-            access.scope_filter(actor, permission, Node.path),
-        )
+        .where(Line.company_id == actor.company_id)
         .group_by(Line.node_id, Line.status)
-    ).all()
+    )
+    if not access.has_company_scope(actor, permission):
+        # Only a partial scope needs the node paths; the whole company reads the covering
+        # (company_id, node_id, status) index alone.
+        query = query.join(Node, Node.id == Line.node_id).where(
+            access.scope_filter(actor, permission, Node.path)
+        )
+    rows = db.session.execute(query).all()
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for node_id, status, count in rows:
         counts[node_id][status] += count

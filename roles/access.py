@@ -12,7 +12,7 @@ from functools import wraps
 from flask import current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import false, or_, select
+from sqlalchemy import false, or_, select, true
 
 from core.audit import record_refusal
 from core.errors import NotFound, PermissionDenied, Unauthorized, is_api_request
@@ -217,8 +217,13 @@ def scope_filter(user, permission: str, path_column):
     if not paths:
         return false()
     if COMPANY_SCOPE in paths:
-        return path_column.isnot(None)
+        return true()
     return or_(*(path_column.startswith(p, autoescape=True) for p in paths))
+
+
+def has_company_scope(user, permission: str) -> bool:
+    """Whether the user holds the permission on the whole company (no path filter needed)."""
+    return COMPANY_SCOPE in scopes(user, permission)
 
 
 def check_object(user, permission: str, path: str, *, action: str, **audit_fields) -> None:

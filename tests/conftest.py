@@ -7,6 +7,7 @@ rolled back at the end, whatever the code under test committed.
 """
 
 import os
+from contextlib import ExitStack, contextmanager
 from datetime import date
 
 import pytest
@@ -72,10 +73,10 @@ def database_url(tmp_path_factory):
     return url
 
 
-@pytest.fixture
-def app(database_url):
-    """A fresh app per test, bound to one connection whose transaction is rolled back."""
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+@contextmanager
+def rolled_back_app(database_url, **config):
+    """An app bound to one connection whose transaction is rolled back on exit."""
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **config})
     # The test keeps one app context open (for db.session in test bodies), and Flask reuses
     # it for the requests the test makes: start each request with an empty ``g`` as a
     # fresh context would (Flask-Login caches the user there, access caches versions).
@@ -95,6 +96,25 @@ def app(database_url):
             connection.close()
             db._app_engines[app][None] = engine
             engine.dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    """A fresh app per test, its database work rolled back at the end."""
+    with rolled_back_app(database_url) as app:
+        yield app
+
+
+@pytest.fixture
+def make_app(database_url):
+    """``make_app(**config)``: an extra app with other settings, also rolled back."""
+    stack = ExitStack()
+
+    def make(**config):
+        return stack.enter_context(rolled_back_app(database_url, **config))
+
+    with stack:
+        yield make
 
 
 def _fresh_request_globals():

@@ -171,21 +171,9 @@ def test_temporary_password_token_only_allows_password_change(client):
     assert client.get("/api/v1/lines", headers=headers).status_code == 401
 
 
-def test_login_is_rate_limited_per_ip(database_url):
-    from app import create_app
-    from tests.conftest import TEST_CONFIG
-
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute"})
+def test_login_is_rate_limited_per_ip(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
     client = app.test_client()
     codes = [client.post("/login", data={"email": f"x{i}@y.example", "password": "whatever1"}
                          ).status_code for i in range(4)]
     assert codes[:3] == [401, 401, 401] and codes[3] == 429
-    with app.app_context():
-        from auth.models import LoginThrottle
-
-        db.session.query(LoginThrottle).delete()
-        db.session.query(AuditEvent).filter(AuditEvent.action == "auth.login_failed").delete()
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
