@@ -1,7 +1,7 @@
 """operations: operations, jobs, line state
 
 Revision ID: d1_operations
-Revises: aeb938caaedd
+Revises: a2_indexes
 Create Date: 2026-11-22 16:58:37.611097
 
 """
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 'd1_operations'
-down_revision = 'aeb938caaedd'
+down_revision = 'a2_indexes'
 branch_labels = None
 depends_on = None
 
