@@ -12,6 +12,16 @@ from tests.conftest import browser_login
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _close_background_connections(live_server):
+    """The background runner's pooled connections are closed when these tests end."""
+    yield
+    from core.extensions import db
+
+    with live_server.app.app_context():
+        db.engine.dispose()
+
+
 def _first_active_line(live_server, *path):
     from core.extensions import db
     from corp.models import Line
