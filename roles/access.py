@@ -12,7 +12,8 @@ from functools import wraps
 from flask import current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import event, false, or_, select, true
+from sqlalchemy.orm import Session
 
 from core.audit import record_refusal
 from core.errors import NotFound, PermissionDenied, Unauthorized, is_api_request
@@ -160,6 +161,38 @@ def enforcer_cache() -> EnforcerCache:
     return _cache
 
 
+# A transaction that changed a company's policy sees its own uncommitted rows: enforcers it
+# builds must not enter the process-wide cache (a rollback would leave an entry claiming a
+# version number that the next real change reuses). They live in the session until it ends.
+_CHANGED = "policy_changed_companies"
+_PRIVATE = "policy_private_cache"
+
+
+def _forget_private_policies(session, *_args) -> None:
+    session.info.pop(_CHANGED, None)
+    session.info.pop(_PRIVATE, None)
+
+
+def _forget_after_outer_rollback(session, previous_transaction) -> None:
+    # A rolled-back savepoint leaves the outer transaction (and its changes) in place.
+    if previous_transaction.parent is None:
+        _forget_private_policies(session)
+
+
+event.listen(Session, "after_commit", _forget_private_policies)
+event.listen(Session, "after_soft_rollback", _forget_after_outer_rollback)
+
+
+def _cache_for(company_id: int) -> EnforcerCache:
+    """The shared cache, or this transaction's private one if it changed the company's policy."""
+    info = db.session.info
+    if company_id in info.get(_CHANGED, ()):
+        if _PRIVATE not in info:
+            info[_PRIVATE] = EnforcerCache(_load_company_policy, max_companies=4)
+        return info[_PRIVATE]
+    return enforcer_cache()
+
+
 def _policy_version(company_id: int) -> int:
     """The company's policy version, read once per request (other processes may bump it)."""
     versions = g.setdefault("policy_versions", {})
@@ -181,6 +214,7 @@ def bump_policy_version(company_id: int) -> None:
         .where(Company.id == company_id)
         .values(policy_version=Company.policy_version + 1)
     )
+    db.session.info.setdefault(_CHANGED, set()).add(company_id)
     g.pop("policy_versions", None)
 
 
@@ -188,7 +222,7 @@ def can(user, permission: str, path: str = COMPANY_SCOPE) -> bool:
     """Whether the user holds the permission on the object at ``path`` of their company."""
     if user is None or not user.is_authenticated or user.company_id is None or not user.active:
         return False
-    return enforcer_cache().allowed(
+    return _cache_for(user.company_id).allowed(
         user.company_id, _policy_version(user.company_id), user.id, permission, path
     )
 
@@ -197,7 +231,7 @@ def scopes(user, permission: str) -> list[str]:
     """The scope paths ("/" = whole company) on which the user holds the permission."""
     if user is None or not user.is_authenticated or user.company_id is None or not user.active:
         return []
-    return enforcer_cache().scopes(
+    return _cache_for(user.company_id).scopes(
         user.company_id, _policy_version(user.company_id), user.id, permission
     )
 
@@ -206,7 +240,7 @@ def permissions_at(user, path: str = COMPANY_SCOPE) -> set[str]:
     """Every permission the user holds at ``path`` (which sections a page may show)."""
     if user is None or not user.is_authenticated or user.company_id is None or not user.active:
         return set()
-    return enforcer_cache().permissions_at(
+    return _cache_for(user.company_id).permissions_at(
         user.company_id, _policy_version(user.company_id), user.id, path
     )
 

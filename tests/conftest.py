@@ -18,6 +18,27 @@ from core.extensions import db
 
 PASSWORD = "Demo-pass-2026"
 
+
+def pytest_configure(config):
+    """Compile the translation catalogues once, before any worker starts (the .mo files are
+    build products: ``make translations`` does the same)."""
+    if hasattr(config, "workerinput"):
+        return
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parent.parent / "translations").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalogue = read_po(source)
+            tmp = mo.with_suffix(".mo.tmp")
+            with tmp.open("wb") as target:
+                write_mo(target, catalogue)
+            tmp.replace(mo)
+
 TEST_CONFIG = {
     "TESTING": True,
     "WTF_CSRF_ENABLED": False,
@@ -81,6 +102,10 @@ def rolled_back_app(database_url, **config):
     # it for the requests the test makes: start each request with an empty ``g`` as a
     # fresh context would (Flask-Login caches the user there, access caches versions).
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
+    # A rolled-back test reuses policy version numbers: no cached enforcer may outlive it.
+    from roles.access import enforcer_cache
+
+    enforcer_cache().invalidate()
     with app.app_context():
         engine = db.engine
         connection = engine.connect()
@@ -91,6 +116,7 @@ def rolled_back_app(database_url, **config):
         try:
             yield app
         finally:
+            enforcer_cache().invalidate()
             db.session.remove()
             outer.rollback()
             connection.close()
