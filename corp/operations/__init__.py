@@ -1,0 +1,1 @@
+"""Line and billing-account operations: the operator gateway, single operations, bulk jobs."""

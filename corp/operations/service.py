@@ -1,0 +1,316 @@
+"""Submitting, running, listing and deciding operations on lines and billing accounts.
+
+Every change goes: type and parameters (422) → target in scope (404) and the type's
+permission (403) → version check (409) → business rules (409 ``refused``) → an
+``Operation`` record → the operator gateway → history (``LineEvent``) and audit.
+The caller commits; ``dispatch`` then hands pending operations to the background runner.
+"""
+
+from datetime import date
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from core import audit
+from core.db import utcnow
+from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.extensions import db
+from corp.models import BillingAccount, Line, LineEvent
+from corp.operations import rules
+from corp.operations.gateway import GatewayError, get_gateway
+from corp.operations.models import OPERATION_STATUSES, Operation, PromisedPayment
+from corp.operations.rules import ChangedMeanwhile, Refused
+from corp.service import get_line
+from hierarchy.models import Node
+from roles import access
+from roles.permissions import COMPANY_SCOPE
+
+
+def get_account(actor, account_id: int, permission: str) -> BillingAccount:
+    """A billing account of the actor's company (else 404) with ``permission`` company-wide
+    (else 403, audited): accounts are company-level objects."""
+    account = db.session.scalar(select(BillingAccount).where(
+        BillingAccount.id == account_id, BillingAccount.company_id == actor.company_id))
+    if account is None:
+        raise NotFound()
+    access.check_object(actor, permission, COMPANY_SCOPE, action="access.denied",
+                        object_type="billing_account", object_id=str(account.id))
+    return account
+
+
+def _existing(actor, key: str | None) -> Operation | None:
+    if not key:
+        return None
+    if len(key) > 100:
+        raise InvalidInput({"Idempotency-Key": _("At most 100 characters.")})
+    return db.session.scalar(select(Operation).where(
+        Operation.company_id == actor.company_id, Operation.idempotency_key == key))
+
+
+def submit_line_operation(actor, line_id: int, type_name, params, *, version=None,
+                          idempotency_key=None) -> Operation:
+    """Accept (and, without a gateway delay, apply) an operation on a line."""
+    found = _existing(actor, idempotency_key)
+    if found is not None:
+        return found
+    spec = rules.operation_type(type_name, "line")
+    line = get_line(actor, line_id, spec.permission)
+    return _submit(actor, spec, line, params, version, idempotency_key)
+
+
+def submit_account_operation(actor, account_id: int, type_name, params, *, version=None,
+                             idempotency_key=None) -> Operation:
+    """Accept (and apply, or queue for the operator) an operation on a billing account."""
+    found = _existing(actor, idempotency_key)
+    if found is not None:
+        return found
+    spec = rules.operation_type(type_name, "account")
+    account = get_account(actor, account_id, spec.permission)
+    return _submit(actor, spec, account, params, version, idempotency_key)
+
+
+def _submit(actor, spec, target, params, version, idempotency_key) -> Operation:
+    loaded = rules.validate_params(spec.name, params)
+    if version is not None and version != target.version:
+        raise ChangedMeanwhile()
+    rules.check(spec.name, target, loaded)
+    operation = Operation(
+        company_id=actor.company_id, type=spec.name, params=rules.to_json(loaded),
+        requested_by=actor.id, idempotency_key=idempotency_key or None, status="pending",
+        line_id=target.id if spec.target == "line" else None,
+        billing_account_id=target.id if spec.target == "account" else None,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(operation)
+    except IntegrityError:
+        # A concurrent request with the same key won the race: answer with its operation.
+        found = _existing(actor, idempotency_key)
+        if found is None:
+            raise
+        return found
+    if spec.name == "tariff_change" and loaded["effective"] == "next_period":
+        operation.scheduled_for = rules.next_period_start()
+        operation.result = {"scheduled_for": str(operation.scheduled_for)}
+        _history(operation, target, _("Tariff change scheduled for %(d)s",
+                                      d=operation.scheduled_for), actor, {}, {})
+    elif spec.name == "settlement_method_set" and loaded["method"] == "credit":
+        operation.status = "awaiting_operator"
+        _history(operation, target, _("Credit settlement requested: waits for the operator"),
+                 actor, {}, {"method": "credit"})
+    elif not _runs_in_background():
+        _apply(operation, actor, target, loaded)
+    db.session.flush()
+    return operation
+
+
+def _runs_in_background() -> bool:
+    return float(current_app.config.get("OPERATOR_GATEWAY_DELAY") or 0) > 0
+
+
+def _apply(operation: Operation, actor, target, params: dict) -> None:
+    """Send the operation through the gateway and record the outcome (no commit)."""
+    operation.status, operation.started_at = "in_progress", utcnow()
+    try:
+        with db.session.begin_nested():
+            applied = get_gateway().apply(operation, target, params)
+    except StaleDataError:
+        raise ChangedMeanwhile() from None
+    except GatewayError as error:
+        operation.status, operation.error, operation.finished_at = "failed", str(error), utcnow()
+        return
+    operation.before, operation.after = applied.before, applied.after
+    operation.result = {**(operation.result or {}), **applied.result, "summary": applied.summary}
+    operation.status, operation.finished_at = "done", utcnow()
+    _history(operation, target, applied.summary, actor, applied.before, applied.after,
+             applied.account_ids)
+
+
+def _history(operation, target, summary, actor, before, after, account_ids=()):
+    """The line card's history entry and the audit record (before/after) of a change."""
+    is_line = isinstance(target, Line)
+    if is_line:
+        db.session.add(LineEvent(line_id=target.id, kind=operation.type,
+                                 summary=str(summary)[:300]))
+    audit.record(
+        f"operation.{operation.type}", actor=actor, company_id=operation.company_id,
+        object_type="line" if is_line else "billing_account", object_id=str(target.id),
+        line_id=target.id if is_line else None, before=before, after=after,
+        detail=f"operation {operation.id}: {summary}" if operation.id else str(summary),
+    )
+    for account_id in account_ids:
+        if is_line:
+            audit.record(f"operation.{operation.type}", actor=actor,
+                         company_id=operation.company_id, object_type="billing_account",
+                         object_id=str(account_id), line_id=target.id,
+                         detail=f"operation {operation.id}: {summary}")
+
+
+def _target(operation: Operation):
+    if operation.line_id:
+        return db.session.get(Line, operation.line_id)
+    return db.session.get(BillingAccount, operation.billing_account_id)
+
+
+def _actor(user_id):
+    from auth.models import User
+
+    return db.session.get(User, user_id) if user_id else None
+
+
+def run_operation(operation_id: int) -> None:
+    """Background: apply a pending operation in its own transactions (commits)."""
+    operation = db.session.get(Operation, operation_id)
+    if operation is None or operation.status != "pending":
+        return
+    operation.status, operation.started_at = "in_progress", utcnow()
+    db.session.commit()
+    actor = _actor(operation.requested_by)
+    target = _target(operation)
+    try:
+        params = rules.validate_params(operation.type, operation.params)
+        rules.check(operation.type, target, params)
+        _apply(operation, actor, target, params)
+    except (Refused, InvalidInput, ChangedMeanwhile) as error:
+        db.session.rollback()
+        operation = db.session.get(Operation, operation_id)
+        operation.status, operation.error = "failed", str(error.message)[:500]
+        operation.finished_at = utcnow()
+    db.session.commit()
+
+
+def dispatch(operation: Operation) -> None:
+    """After the commit: hand a pending, unscheduled operation to the background runner."""
+    if operation.status != "pending" or operation.scheduled_for or operation.job_id:
+        return
+    from corp.operations import executor
+
+    executor.submit("operation", operation.id)
+
+
+# --- Reading --------------------------------------------------------------------------------
+
+
+def _visible(actor):
+    """Operations of the actor's company the actor may see: lines in view scope; account
+    operations with a company-wide view or requested by the actor."""
+    account_ok = (Operation.requested_by == actor.id)
+    if access.can(actor, "lines.view", COMPANY_SCOPE):
+        account_ok = Operation.billing_account_id.isnot(None)
+    return (
+        select(Operation)
+        .outerjoin(Line, Line.id == Operation.line_id)
+        .outerjoin(Node, Node.id == Line.node_id)
+        .where(Operation.company_id == actor.company_id,
+               or_(and_(Operation.line_id.isnot(None),
+                        access.scope_filter(actor, "lines.view", Node.path)),
+                   and_(Operation.line_id.is_(None), account_ok)))
+    )
+
+
+def get_operation(actor, operation_id: int) -> Operation:
+    """One operation the actor may see (else 404); operator staff see those awaiting them."""
+    if getattr(actor, "is_operator_staff", False):
+        operation = db.session.get(Operation, operation_id)
+        if operation is None or operation.type != "settlement_method_set":
+            raise NotFound()
+        return operation
+    operation = db.session.scalar(_visible(actor).where(Operation.id == operation_id))
+    if operation is None:
+        raise NotFound()
+    return operation
+
+
+def list_operations(actor, *, line_id=None, billing_account_id=None, status=None,
+                    type_name=None, job_id=None, limit=50) -> list[Operation]:
+    """Newest first, filtered, within what the actor may see."""
+    if status and status not in OPERATION_STATUSES:
+        raise InvalidInput({"status": _("Unknown status %(s)s.", s=status)})
+    if type_name and type_name not in rules.TYPES:
+        raise InvalidInput({"type": _("Unknown operation type %(t)s.", t=repr(type_name))})
+    query = _visible(actor)
+    for column, value in ((Operation.line_id, line_id), (Operation.status, status),
+                          (Operation.type, type_name), (Operation.job_id, job_id),
+                          (Operation.billing_account_id, billing_account_id)):
+        if value:
+            query = query.where(column == value)
+    return db.session.scalars(query.order_by(Operation.id.desc()).limit(limit)).all()
+
+
+# --- The operator's approval queue ----------------------------------------------------------
+
+
+def awaiting_operator() -> list[Operation]:
+    """Operations every company is waiting on the operator for (operator staff only)."""
+    return db.session.scalars(select(Operation).where(Operation.status == "awaiting_operator")
+                              .order_by(Operation.created_at)).all()
+
+
+def decide(staff, operation_id: int, approve: bool, reason: str = "", credit_limit=None):
+    """Operator staff approve (apply) or reject an operation awaiting the operator."""
+    if not getattr(staff, "is_operator_staff", False):
+        raise PermissionDenied(_("Only operator staff may do this."))
+    operation = db.session.get(Operation, operation_id)
+    if operation is None:
+        raise NotFound()
+    if operation.status != "awaiting_operator":
+        raise Refused(_("The operation is not waiting for the operator (it is %(s)s).",
+                        s=operation.status))
+    operation.decided_by = staff.id
+    target = _target(operation)
+    if not approve:
+        operation.status, operation.finished_at = "failed", utcnow()
+        operation.error = _("Rejected by the operator") + (f": {reason}" if reason else "")
+        _history(operation, target, operation.error, staff, {}, {"rejected": reason})
+        db.session.flush()
+        return operation
+    params = rules.validate_params(operation.type, operation.params)
+    if credit_limit is not None:
+        params["credit_limit"] = credit_limit
+    _apply(operation, staff, target, params)
+    db.session.flush()
+    return operation
+
+
+# --- Due work: scheduled changes, ends of voluntary blocks, expiring promised payments ------
+
+
+def run_due(today: date | None = None) -> dict:
+    """Apply what is due by ``today`` (run daily: ``flask --app app operations run-due``)."""
+    today = today or date.today()
+    counts = {"scheduled": 0, "unblocked": 0, "expired_promised_payments": 0}
+    for operation in db.session.scalars(select(Operation).where(
+            Operation.status == "pending", Operation.scheduled_for <= today)).all():
+        target = _target(operation)
+        try:
+            params = rules.validate_params(operation.type, operation.params)
+            rules.check(operation.type, target, params)
+            _apply(operation, _actor(operation.requested_by), target, params)
+        except (Refused, InvalidInput) as error:
+            operation.status, operation.error = "failed", str(error.message)[:500]
+            operation.finished_at = utcnow()
+        counts["scheduled"] += 1
+    for line in db.session.scalars(select(Line).where(
+            Line.status == "blocked", Line.block_kind == "voluntary",
+            Line.blocked_until <= today)).all():
+        operation = Operation(company_id=line.company_id, type="unblock", params={},
+                              line_id=line.id, result={"reason": "end date reached"})
+        db.session.add(operation)
+        db.session.flush()
+        _apply(operation, None, line, {})
+        counts["unblocked"] += 1
+    for promised in db.session.scalars(select(PromisedPayment).where(
+            PromisedPayment.status == "active", PromisedPayment.expires_on <= today)).all():
+        account = db.session.get(BillingAccount, promised.billing_account_id)
+        before = {"balance": str(account.balance)}
+        account.balance = account.balance - promised.amount
+        promised.status = "expired"
+        audit.record("operation.promised_payment_expired", company_id=account.company_id,
+                     object_type="billing_account", object_id=str(account.id), before=before,
+                     after={"balance": str(account.balance)})
+        counts["expired_promised_payments"] += 1
+    db.session.flush()
+    return counts

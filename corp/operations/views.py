@@ -1,0 +1,334 @@
+"""Pages: the line card's operation forms, bulk selection and preview, the Operations page,
+a job's progress, the operator's approval queue. Thin: parse the form, call the service."""
+
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from core.errors import Conflict, InvalidInput
+from core.extensions import db
+from corp.models import BillingAccount, Service, Tariff
+from corp.operations import jobs, rules, service
+from corp.operations.models import JOB_STATUSES, OPERATION_STATUSES, LineLimit, PromisedPayment
+from roles import access
+from roles.access import operator_staff, require
+from roles.permissions import COMPANY_SCOPE
+
+bp = Blueprint("operations", __name__)
+
+# Form fields of each type (the parameter names of the contract).
+FORM_FIELDS = {
+    "block": ("kind", "until", "confirm"),
+    "unblock": (),
+    "service_add": ("service_code",),
+    "service_remove": ("service_code",),
+    "promised_payment": ("amount",),
+    "sms_send": ("text",),
+    "forwarding_set": ("condition", "target", "delay_seconds"),
+    "forwarding_clear": ("condition",),
+    "limit_set": ("kind", "amount", "action"),
+    "limit_clear": ("kind",),
+    "tariff_change": ("tariff_code", "effective"),
+    "tariff_configure": (),
+    "sim_replace": ("iccid",),
+    "number_change": ("msisdn",),
+    "number_transfer": ("billing_account_number", "new_account"),
+    "bill_delivery_set": ("email", "postal_address"),
+    "settlement_method_set": ("method",),
+}
+
+
+def params_from_form(type_name: str, form) -> dict:
+    """The type's parameters from a submitted form (empty fields left out)."""
+    params = {}
+    for name in FORM_FIELDS.get(type_name, ()):
+        value = form.get(name, "").strip()
+        if value == "":
+            continue
+        if name == "new_account":
+            params[name] = value in ("1", "on", "true")
+        else:
+            params[name] = value
+    if type_name == "number_transfer" and not params.get("billing_account_number"):
+        params["new_account"] = True
+    if type_name == "tariff_configure":
+        options = {}
+        for key, value in form.items():
+            if key.startswith("option."):
+                name = key[len("option."):]
+                if key.endswith("_numbers") or form.get(f"kind.{name}") == "msisdn_list":
+                    options[name] = [x.strip() for x in value.replace("\n", ",").split(",")
+                                     if x.strip()]
+                elif value.strip():
+                    options[name] = value.strip()
+        params["options"] = options
+    return params
+
+
+def _flash_error(error) -> None:
+    message = str(error.message)
+    fields = getattr(error, "errors", {}) or {}
+    details = [f"{k}: {'; '.join(map(str, v))}" for k, v in fields.items()
+               if k != "_schema" and str(v[0]) != message]
+    flash(" ".join([message, *details]), "danger")
+
+
+def _flash_operation(operation) -> None:
+    if operation.status == "done":
+        flash(_("Done: %(s)s", s=(operation.result or {}).get("summary", operation.type)),
+              "success")
+    elif operation.status == "awaiting_operator":
+        flash(_("Sent to the operator for approval."), "info")
+    elif operation.status == "failed":
+        flash(_("The operator could not apply it: %(e)s", e=operation.error), "danger")
+    elif operation.scheduled_for:
+        flash(_("Scheduled for %(d)s.", d=operation.scheduled_for), "info")
+    else:
+        flash(_("Accepted: the operator is processing it."), "info")
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@bp.post("/lines/<int:line_id>/operations")
+@require("lines.view")
+def line_operation(line_id: int):
+    """Run one operation from the line card."""
+    type_name = request.form.get("type", "")
+    try:
+        operation = service.submit_line_operation(
+            current_user, line_id, type_name, params_from_form(type_name, request.form),
+            version=_int(request.form.get("version")),
+            idempotency_key=request.form.get("idempotency_key") or None)
+    except (InvalidInput, Conflict) as error:
+        db.session.rollback()
+        _flash_error(error)
+        return redirect(url_for("corp.line", line_id=line_id) + f"#op-{type_name}")
+    db.session.commit()
+    service.dispatch(operation)
+    _flash_operation(operation)
+    return redirect(url_for("corp.line", line_id=line_id))
+
+
+@bp.post("/billing-accounts/<int:account_id>/operations")
+@require("lines.view")
+def account_operation(account_id: int):
+    """Run a billing-account operation (from a line card); back to that card."""
+    type_name = request.form.get("type", "")
+    back = url_for("corp.line", line_id=_int(request.form.get("line_id")) or 0)
+    try:
+        operation = service.submit_account_operation(
+            current_user, account_id, type_name, params_from_form(type_name, request.form),
+            version=_int(request.form.get("version")),
+            idempotency_key=request.form.get("idempotency_key") or None)
+    except (InvalidInput, Conflict) as error:
+        db.session.rollback()
+        _flash_error(error)
+        return redirect(back)
+    db.session.commit()
+    service.dispatch(operation)
+    _flash_operation(operation)
+    return redirect(back)
+
+
+def line_operations_context(line) -> dict:
+    """What the card's operation sections need (called from the card template)."""
+    from corp.operations.rules import forwarding_rules, offered_numbers
+
+    perms = access.permissions_at(current_user, line.node.path)
+    connected = {ls.service.code for ls in line.services}
+    services = db.session.scalars(select(Service).where(Service.active)
+                                  .order_by(Service.name)).all()
+    account = line.billing_account
+    return {
+        "key": uuid.uuid4().hex,
+        "connected": [s for s in services if s.code in connected],
+        "available": [s for s in services if s.code not in connected
+                      and (not s.tariff_codes or line.tariff.code in s.tariff_codes)],
+        "tariffs": db.session.scalars(select(Tariff).where(Tariff.active)
+                                      .order_by(Tariff.monthly_fee)).all(),
+        "forwarding": forwarding_rules(line.id),
+        "limits": {lim.kind: lim for lim in db.session.scalars(
+            select(LineLimit).where(LineLimit.line_id == line.id))},
+        "free_numbers": offered_numbers(line) if "lines.number_change" in perms else [],
+        "accounts": db.session.scalars(select(BillingAccount).where(
+            BillingAccount.contract_id == account.contract_id,
+            BillingAccount.id != account.id).order_by(BillingAccount.number)).all(),
+        "promised": db.session.scalar(select(PromisedPayment).where(
+            PromisedPayment.billing_account_id == account.id,
+            PromisedPayment.status == "active")),
+        "account": account,
+        "account_perms": {p for p in ("accounts.bill_delivery", "accounts.settlement_method")
+                          if access.can(current_user, p, COMPANY_SCOPE)},
+        "recent": service.list_operations(current_user, line_id=line.id, limit=5),
+        "max_promised": rules.PROMISED_PAYMENT_MAX,
+    }
+
+
+# --- The Operations page -------------------------------------------------------------------
+
+
+@bp.get("/operations")
+@require("lines.view")
+def operations():
+    """Operations and jobs with filters and live statuses."""
+    status = request.args.get("status") or None
+    type_name = request.args.get("type") or None
+    line_id = _int(request.args.get("line_id"))
+    if status not in (None, *OPERATION_STATUSES):
+        status = None
+    if type_name not in (None, *rules.TYPES):
+        type_name = None
+    job_id = _int(request.args.get("job_id"))
+    items = service.list_operations(current_user, line_id=line_id, status=status,
+                                    type_name=type_name, job_id=job_id, limit=100)
+    from corp.models import Line
+
+    msisdns = dict(db.session.execute(select(Line.id, Line.msisdn).where(
+        Line.id.in_({o.line_id for o in items if o.line_id}))).all())
+    return render_template(
+        "operations/index.html", items=items, msisdns=msisdns,
+        jobs=jobs.list_jobs(current_user), progress=jobs.progress, types=rules.TYPES,
+        statuses=OPERATION_STATUSES, job_statuses=JOB_STATUSES,
+        flt={"status": status, "type": type_name, "line_id": line_id})
+
+
+@bp.get("/operations/jobs/<int:job_id>")
+@require("lines.view")
+def job(job_id: int):
+    """A job's progress bar, counts, cancel/resume and results."""
+    found = jobs.get_job(current_user, job_id)
+    failures = db.session.execute(
+        select(jobs.JobItem.msisdn, jobs.JobItem.status, jobs.JobItem.reason)
+        .where(jobs.JobItem.job_id == job_id,
+               jobs.JobItem.status.in_(("failed", "refused")))
+        .order_by(jobs.JobItem.id).limit(100)).all()
+    return render_template("operations/job.html", job=found, progress=jobs.progress(found),
+                           types=rules.TYPES, failures=failures)
+
+
+@bp.post("/operations/jobs/<int:job_id>/cancel")
+@require("lines.view")
+def cancel_job(job_id: int):
+    """Stop the job."""
+    try:
+        jobs.cancel_job(current_user, job_id)
+        db.session.commit()
+        flash(_("The job is being cancelled."), "info")
+    except Conflict as error:
+        db.session.rollback()
+        _flash_error(error)
+    return redirect(url_for("operations.job", job_id=job_id))
+
+
+@bp.post("/operations/jobs/<int:job_id>/resume")
+@require("lines.view")
+def resume_job(job_id: int):
+    """Continue a job whose worker died."""
+    try:
+        found = jobs.resume_job(current_user, job_id)
+        db.session.commit()
+        jobs.dispatch(found)
+        flash(_("The job continues with the lines not done."), "info")
+    except Conflict as error:
+        db.session.rollback()
+        _flash_error(error)
+    return redirect(url_for("operations.job", job_id=job_id))
+
+
+# --- Bulk ------------------------------------------------------------------------------------
+
+
+def _selection_from_request() -> dict:
+    """Ticked lines, a node, the lines list's filter, or an uploaded list of numbers."""
+    form = request.form if request.method == "POST" else request.args
+    upload = request.files.get("file") if request.method == "POST" else None
+    if upload and upload.filename:
+        return {"msisdns": jobs.numbers_from_upload(upload.filename, upload.read())}
+    ids = [i for i in (_int(x) for x in form.getlist("line_ids")) if i]
+    if ids:
+        return {"line_ids": ids}
+    if form.get("msisdns_text", "").strip():
+        text = form["msisdns_text"].replace(";", "\n").replace(",", "\n")
+        return {"msisdns": [x.strip() for x in text.splitlines() if x.strip()]}
+    flt = {k: form.get(k) for k in ("q", "status", "tariff") if form.get(k)}
+    node_id = _int(form.get("node_id"))
+    if flt:
+        if node_id:
+            flt["node_id"] = node_id
+        return {"filter": flt}
+    if node_id:
+        return {"node_id": node_id}
+    return {}
+
+
+@bp.route("/operations/bulk", methods=["GET", "POST"])
+@require("lines.view")
+def bulk():
+    """Choose a type and parameters for the selected lines, preview, then run."""
+    selection = _selection_from_request()
+    type_name = request.form.get("type", "") if request.method == "POST" else request.args.get(
+        "type", "block")
+    node = None
+    if selection.get("node_id"):
+        from hierarchy.service import get_node
+
+        node = get_node(current_user, selection["node_id"])
+    context = {"selection": selection, "type_name": type_name, "node": node,
+               "bulk_types": rules.BULK_TYPES, "preview": None,
+               "services": db.session.scalars(select(Service).where(Service.active)
+                                              .order_by(Service.name)).all(),
+               "tariffs": db.session.scalars(select(Tariff).where(Tariff.active)
+                                             .order_by(Tariff.name)).all(),
+               "form": request.form if request.method == "POST" else {}}
+    if request.method == "POST":
+        params = params_from_form(type_name, request.form)
+        try:
+            if request.form.get("action") == "run":
+                found = jobs.start_job(current_user, type_name, params, selection)
+                db.session.commit()
+                jobs.dispatch(found)
+                return redirect(url_for("operations.job", job_id=found.id))
+            preview = jobs.preview(current_user, type_name, params, selection)
+            # Refusals first: they are what the user has to read.
+            preview["items"].sort(key=lambda i: i["outcome"] != "refused")
+            context["preview"] = preview
+        except (InvalidInput, Conflict) as error:
+            db.session.rollback()
+            _flash_error(error)
+    return render_template("operations/bulk.html", **context)
+
+
+# --- Operator staff: approvals ---------------------------------------------------------------
+
+
+@bp.get("/operations/approvals")
+@operator_staff
+def approvals():
+    """Operations waiting for the operator (credit settlement requests)."""
+    items = service.awaiting_operator()
+    accounts = {a.id: a for a in db.session.scalars(select(BillingAccount).where(
+        BillingAccount.id.in_({o.billing_account_id for o in items})))}
+    return render_template("operations/approvals.html", items=items, accounts=accounts)
+
+
+@bp.post("/operations/approvals/<int:operation_id>")
+@operator_staff
+def decide(operation_id: int):
+    """Approve or reject one operation."""
+    approve = request.form.get("decision") == "approve"
+    try:
+        service.decide(current_user, operation_id, approve, request.form.get("reason", "")[:300])
+        db.session.commit()
+        flash(_("Approved and applied.") if approve else _("Rejected."), "success")
+    except (InvalidInput, Conflict) as error:
+        db.session.rollback()
+        _flash_error(error)
+    return redirect(url_for("operations.approvals"))
