@@ -1,7 +1,7 @@
 """operations: operations, jobs, line state
 
 Revision ID: d1_operations
-Revises: a2_indexes
+Revises: c1_hierarchy
 Create Date: 2026-11-22 16:58:37.611097
 
 """
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 'd1_operations'
-down_revision = 'a2_indexes'
+down_revision = 'c1_hierarchy'
 branch_labels = None
 depends_on = None
 
