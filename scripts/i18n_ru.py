@@ -341,7 +341,7 @@ RU = {
     "No users.": "Пользователей нет.",
     # operations: what the gateway did (history of changes, results)
     "Unblocked": "Блокировка снята",
-    "Blocked (%(k)s)": "Установлена блокировка (%(k)s)",
+    "Blocked (%(k)s)": "Заблокирован (%(k)s)",
     "Permanently blocked; the line is terminated": "Бессрочная блокировка: номер расторгнут",
     "Service connected: %(s)s": "Подключена услуга: %(s)s",
     "Service disconnected: %(s)s": "Отключена услуга: %(s)s",
@@ -759,6 +759,13 @@ RU = {
     "Results (XLSX)": "Результаты (XLSX)",
     "All operations": "Все операции",
     "Refused or failed lines": "Номера с отказом или ошибкой",
+    # operation, job and job item statuses ("done" and "failed" above)
+    "pending": "в очереди",
+    "in progress": "выполняется",
+    "running": "выполняется",
+    "awaiting the operator": "ждёт оператора",
+    "cancelled": "отменено",
+    "refused": "отказ",
 }
 
 

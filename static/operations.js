@@ -10,7 +10,8 @@
   function badge(el, status) {
     const span = el.querySelector("[data-status]") || el;
     span.dataset.status = status;
-    span.textContent = status;
+    const labels = span.dataset.statusLabels ? JSON.parse(span.dataset.statusLabels) : {};
+    span.textContent = labels[status] || status;
     span.className = "badge text-bg-" + (BADGE[status] || "light");
   }
 

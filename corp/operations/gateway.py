@@ -100,7 +100,7 @@ class SimulatedOperator(OperatorGateway):
         else:
             until = params.get("until") if params["kind"] == "voluntary" else None
             values = {"status": "blocked", "block_kind": params["kind"], "blocked_until": until}
-            summary = _("Blocked (%(k)s)", k=params["kind"])
+            summary = _("Blocked (%(k)s)", k=rules.block_label(params["kind"]))
         table = Line.__table__
         now = utcnow()
         result = db.session.connection().execute(
@@ -129,7 +129,7 @@ class SimulatedOperator(OperatorGateway):
         else:
             line.status, line.block_kind = "blocked", p["kind"]
             line.blocked_until = p.get("until") if p["kind"] == "voluntary" else None
-            summary = _("Blocked (%(k)s)", k=p["kind"])
+            summary = _("Blocked (%(k)s)", k=rules.block_label(p["kind"]))
             if line.blocked_until:
                 summary += " " + _("until %(d)s", d=line.blocked_until)
         return Applied(before, self._after(line), summary)

@@ -169,6 +169,7 @@ def line_operations_context(line) -> dict:
                           if access.can(current_user, p, COMPANY_SCOPE)},
         "recent": service.list_operations(current_user, line_id=line.id, limit=5),
         "max_promised": rules.PROMISED_PAYMENT_MAX,
+        "types": rules.TYPES,
     }
 
 

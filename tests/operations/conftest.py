@@ -9,6 +9,13 @@ from tests.factories import make_line, node_named
 
 
 @pytest.fixture(autouse=True)
+def english_messages(app):
+    """These tests read refusal messages: show them in English (the msgids), whatever the
+    Russian catalogue says."""
+    app.config["BABEL_DEFAULT_LOCALE"] = "en"
+
+
+@pytest.fixture(autouse=True)
 def eager_operations(app):
     """Jobs and delayed operations run inline in the test's transaction."""
     app.config["OPERATIONS_EXECUTOR"] = "eager"
