@@ -586,7 +586,7 @@ RU = {
     "Choose a CSV or XLSX file.": "Выберите файл CSV или XLSX.",
     "Upload the file again.": "Загрузите файл ещё раз.",
     "Import applied: %(n)s changes.": "Импорт выполнен, изменений: %(n)s.",
-    "Billing structure": "Структура лицевых счетов",
+    "Billing structure": "Лицевые счета",
     # line card: operation sections
     "A financial block is lifted by a payment or a promised payment.":
         "Финансовая блокировка снимается после оплаты или обещанного платежа.",
@@ -613,7 +613,7 @@ RU = {
     "Forward to": "Куда переадресовать",
     "s": "с",
     "Delay, s": "Задержка, с",
-    "Set": "Установить",
+    "Set": "Задать",
     "Limit": "Лимит",
     "spend, ₽": "расходы, ₽",
     "data, MB": "интернет, МБ",
@@ -686,6 +686,7 @@ RU = {
     "Responsible person": "Ответственный",
     "Move to…": "Переместить в…",
     "New parent": "Новый родительский узел",
+    "Node name": "Название",
     "Delete": "Удалить",
     "Its lines and sub-nodes go to": "Номера и дочерние узлы перенести в",
     "The node is empty.": "Узел пуст.",
@@ -696,14 +697,14 @@ RU = {
     "Move the selected lines to": "Перенести выбранные номера в",
     "Place lines by filter": "Распределить номера по фильтру",
     "Now in": "Сейчас в",
-    "Anywhere": "Где угодно",
+    "Anywhere": "Любой узел",
     "Takes the same filter as the lines list: search, status, tariff, billing account, node.":
         "Фильтр тот же, что и в списке номеров: поиск, статус, тариф, лицевой счёт, узел.",
     "Lines matching (that you may move): %(n)s": "Подходящих номеров (доступных вам для переноса): %(n)s",
     "Move all of them to": "Перенести их все в",
     "Export XLSX": "Выгрузить XLSX",
     "Export CSV": "Выгрузить CSV",
-    "Import": "Загрузить",
+    "Import": "Импорт",
     'Drag a node onto another to move it there, or open a node to use its "Move to…" form.':
         "Перетащите узел на другой, чтобы переместить его, или откройте узел и воспользуйтесь "
         "формой «Переместить в…».",
@@ -746,7 +747,7 @@ RU = {
     "Type": "Тип",
     "Started": "Запущена",
     "Any type": "Любой тип",
-    "Filter": "Фильтр",
+    "Filter": "Применить",
     "Time": "Время",
     "Line / account": "Номер / лицевой счёт",
     "Result": "Результат",
