@@ -51,6 +51,39 @@ NODE_KIND_LABELS = {
     "group": _l("group"),
 }
 SETTLEMENT_LABELS = {"advance": _l("advance"), "credit": _l("credit")}
+FORWARDING_LABELS = {
+    "unconditional": _l("always"),
+    "busy": _l("busy"),
+    "no_answer": _l("no answer"),
+    "unreachable": _l("unreachable"),
+    "all": _l("all"),
+}
+LIMIT_KIND_LABELS = {"spend": _l("monthly spend"), "data": _l("data traffic")}
+LIMIT_ACTION_LABELS = {
+    "notify": _l("notify"),
+    "block_outgoing": _l("block outgoing"),
+    "block_data": _l("block data"),
+}
+TARIFF_OPTION_LABELS = {
+    "favourite_numbers": _l("Favourite numbers"),
+    "data_package_mb": _l("Internet package, MB"),
+}
+# Every code → label table, by what it labels (one name per concept, in templates too).
+LABELS = {
+    "status": STATUS_LABELS,
+    "block": BLOCK_LABELS,
+    "node_kind": NODE_KIND_LABELS,
+    "settlement": SETTLEMENT_LABELS,
+    "forwarding": FORWARDING_LABELS,
+    "limit_kind": LIMIT_KIND_LABELS,
+    "limit_action": LIMIT_ACTION_LABELS,
+    "tariff_option": TARIFF_OPTION_LABELS,
+}
+
+
+def label(kind: str, code) -> str:
+    """The translated label of a code (e.g. label("forwarding", "busy")); the code if unknown."""
+    return str(LABELS[kind].get(code, code))
 
 
 def nav_items() -> list[NavItem]:
@@ -107,4 +140,5 @@ def register_template_helpers(app) -> None:
             # Translated once per call, for pages that label hundreds of nodes.
             "node_kind_labels": lambda: {k: str(v) for k, v in NODE_KIND_LABELS.items()},
             "settlement_label": lambda s: SETTLEMENT_LABELS.get(s, s),
+            "label": label,
         }

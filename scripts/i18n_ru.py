@@ -13,6 +13,12 @@ from babel.messages.pofile import read_po, write_po
 PO = Path(__file__).resolve().parent.parent / "translations" / "ru" / "LC_MESSAGES" / "messages.po"
 
 RU = {
+    # labels of codes (core/ui.py)
+    "all": "все",
+    "monthly spend": "расходы за месяц",
+    "data traffic": "интернет-трафик",
+    "Favourite numbers": "Любимые номера",
+    "Internet package, MB": "Пакет интернета, МБ",
     # auth
     "Password must be at least 8 characters long.": "Пароль должен содержать не менее 8 символов.",
     "Password must be at most 128 characters long.": "Пароль должен содержать не более 128 символов.",

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from core.errors import Conflict, InvalidInput
 from core.extensions import db
-from core.ui import BLOCK_LABELS
+from core.ui import BLOCK_LABELS, label
 from corp import validators
 from corp.models import BillingAccount, Line, Service, Tariff
 from corp.operations.models import ForwardingRule, FreeNumber, LineLimit, PromisedPayment
@@ -321,7 +321,8 @@ def check_forwarding_set(line: Line, p: dict) -> str:
     if p["condition"] != "unconditional" and "unconditional" in rules:
         raise Refused(_("Unconditional forwarding is set and overrides the others: clear it "
                         "first."))
-    return _("forward (%(c)s) to %(t)s", c=p["condition"], t=validators.format_msisdn(p["target"]))
+    return _("forward (%(c)s) to %(t)s", c=label("forwarding", p["condition"]),
+             t=validators.format_msisdn(p["target"]))
 
 
 def check_forwarding_clear(line: Line, p: dict) -> str:
@@ -329,19 +330,20 @@ def check_forwarding_clear(line: Line, p: dict) -> str:
     rules = forwarding_rules(line.id)
     if not rules or (p["condition"] != "all" and p["condition"] not in rules):
         raise Refused(_("No such call forwarding is set."))
-    return _("clear forwarding (%(c)s)", c=p["condition"])
+    return _("clear forwarding (%(c)s)", c=label("forwarding", p["condition"]))
 
 
 def check_limit_set(line: Line, p: dict) -> str:
     _not_terminated(line)
-    return _("limit %(k)s %(a)s → %(x)s", k=p["kind"], a=p["amount"], x=p["action"])
+    return _("limit %(k)s %(a)s → %(x)s", k=label("limit_kind", p["kind"]), a=p["amount"],
+             x=label("limit_action", p["action"]))
 
 
 def check_limit_clear(line: Line, p: dict) -> str:
     _not_terminated(line)
     if db.session.get(LineLimit, (line.id, p["kind"])) is None:
-        raise Refused(_("No %(k)s limit is set.", k=p["kind"]))
-    return _("clear the %(k)s limit", k=p["kind"])
+        raise Refused(_("No %(k)s limit is set.", k=label("limit_kind", p["kind"])))
+    return _("clear the %(k)s limit", k=label("limit_kind", p["kind"]))
 
 
 def _tariff(code: str) -> Tariff:

@@ -283,7 +283,7 @@ def test_limits(admin_api, line_in_sales):
     admin_api.op(line_in_sales, "limit_clear", {"kind": "spend"}, status=202)
     db.session.expire_all()
     assert db.session.get(LineLimit, (line_in_sales.id, "spend")) is None
-    refused(admin_api.op(line_in_sales, "limit_clear", {"kind": "data"}), "No data limit")
+    refused(admin_api.op(line_in_sales, "limit_clear", {"kind": "data"}), "No data traffic limit")
     invalid(admin_api.op(line_in_sales, "limit_set",
                          {"kind": "spend", "amount": "100", "action": "block_data"}), "action")
     invalid(admin_api.op(line_in_sales, "limit_set",
