@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import bindparam, create_engine, select, text, update  # noqa: E402
 
 LINES = int(os.environ.get("BENCH_LINES", "10000"))
-COMPANY_LINES = int(os.environ.get("BENCH_COMPANY_LINES", str(LINES + 2000)))
+COMPANY_LINES = int(os.environ.get("BENCH_COMPANY_LINES", "100000"))  # the large company
 SCHEMA = "bench_operations"
 
 
