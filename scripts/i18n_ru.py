@@ -13,8 +13,8 @@ from babel.messages.pofile import read_po, write_po
 PO = Path(__file__).resolve().parent.parent / "translations" / "ru" / "LC_MESSAGES" / "messages.po"
 
 RU = {
+    "Who may act on this line": "Кто может управлять этим номером",
     # labels of codes (core/ui.py)
-    "all": "все",
     "monthly spend": "расходы за месяц",
     "data traffic": "интернет-трафик",
     "Favourite numbers": "Любимые номера",

@@ -165,3 +165,14 @@ def test_pages_send_security_headers(client):
     response = client.get("/login")
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_line_card_links_administrators_to_who_may_act_on_the_line(login_as, client):
+    line = db.session.scalar(select(Line).where(Line.msisdn == "9161000007"))
+    login_as(ADMIN)
+    page = client.get(f"/lines/{line.id}").get_data(as_text=True)
+    assert f"/admin/access/lines/{line.id}" in page
+    assert client.get(f"/admin/access/lines/{line.id}").status_code == 200
+    client.post("/logout")
+    login_as("accountant@romashka.example")
+    assert "/admin/access/lines/" not in client.get(f"/lines/{line.id}").get_data(as_text=True)
