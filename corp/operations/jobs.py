@@ -11,7 +11,7 @@ import csv
 import io
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import contains_eager, lazyload, selectinload
@@ -249,6 +249,10 @@ def run_job(job_id: int) -> None:
         if with_services:
             query = query.options(selectinload(Line.services).joinedload(LineService.service))
         lines = {line.id: line for line in db.session.scalars(query).unique()}
+        items = _refuse_no_longer_permitted(job, actor, items, lines)
+        if not items:
+            db.session.commit()
+            continue
         if job.type in get_gateway().batch_types:
             done, failed = _run_chunk_batched(job, items, lines, params, actor)
         else:
@@ -259,6 +263,29 @@ def run_job(job_id: int) -> None:
     job = db.session.get(Job, job_id)
     job.status, job.finished_at = "done", utcnow()
     db.session.commit()
+
+
+def _refuse_no_longer_permitted(job, actor, items, lines) -> list:
+    """Ask again, per chunk, whether the job's author may still act on each line: a role
+    revoked, a node moved or an account disabled while the job runs stops it there."""
+    g.pop("policy_versions", None)  # read the company's current policy version
+    permitted = _permitted(actor, _bulk_type(job.type).permission) if actor else None
+    kept, denied = [], []
+    for item in items:
+        line = lines.get(item.line_id)
+        if line is not None and (permitted is None or not permitted(line)):
+            denied.append({"item_id": item.id, "reason": _(
+                "You do not have the permission for this line.")})
+        else:
+            kept.append(item)
+    if denied:
+        table = JobItem.__table__
+        db.session.connection().execute(
+            table.update().where(table.c.id == bindparam("item_id"))
+            .values(status="failed", reason=bindparam("reason")), denied)
+        db.session.execute(update(Job).where(Job.id == job.id).values(
+            failed=Job.failed + len(denied), heartbeat_at=utcnow()))
+    return kept
 
 
 def _new_operation(job, line_id) -> Operation:

@@ -259,3 +259,24 @@ def test_bulk_move_to_a_new_account_opens_one_account(admin_api, dept_lines):
 @pytest.fixture
 def admin(users):
     return users["admin"]
+
+
+def test_a_role_revoked_while_a_job_waits_stops_it_on_those_lines(sales_api, dept_lines,
+                                                                   users, monkeypatch):
+    from roles.access import bump_policy_version
+    from roles.models import Assignment
+
+    monkeypatch.setattr(jobs, "dispatch", lambda job: None)  # keep the job waiting
+    job_id = bulk(sales_api, status=202, type="block", params={"kind": "voluntary"},
+                  line_ids=[line.id for line in dept_lines[:3]], dry_run=False)["id"]
+    db.session.query(Assignment).filter(Assignment.user_id == users["sales_head"].id).delete()
+    bump_policy_version(1)
+    db.session.commit()
+
+    jobs.run_job(job_id)
+
+    items = db.session.scalars(select(JobItem).where(JobItem.job_id == job_id)).all()
+    assert {i.status for i in items} == {"failed"}
+    assert all("permission" in i.reason for i in items)
+    assert all(reload(line).status == "active" for line in dept_lines[:3])
+    assert db.session.get(Job, job_id).failed == 3
