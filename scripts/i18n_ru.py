@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po, write_po
 PO = Path(__file__).resolve().parent.parent / "translations" / "ru" / "LC_MESSAGES" / "messages.po"
 
 RU = {
+    "will change": "будет изменён",
     "Who may act on this line": "Кто может управлять этим номером",
     # labels of codes (core/ui.py)
     "monthly spend": "расходы за месяц",

@@ -280,9 +280,13 @@ def browser():
 @pytest.fixture
 def page(browser, live_server, request):
     """A fresh browser context and page; a screenshot is kept when the test fails."""
+    from playwright.sync_api import expect
+
+    # The machine runs two test workers beside the browser: give assertions some slack.
+    expect.set_options(timeout=15_000)
     context = browser.new_context(base_url=live_server.url, locale="ru-RU")
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
     yield page
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
