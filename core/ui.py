@@ -134,11 +134,11 @@ def register_template_helpers(app) -> None:
         return {
             "nav_items": nav_items,
             "current_locale": lambda: str(get_locale() or "ru"),
-            "status_label": lambda s: STATUS_LABELS.get(s, s),
-            "block_label": lambda s: BLOCK_LABELS.get(s, s),
-            "node_kind_label": lambda s: NODE_KIND_LABELS.get(s, s),
+            "status_label": lambda s: label("status", s),
+            "block_label": lambda s: label("block", s),
+            "node_kind_label": lambda s: label("node_kind", s),
             # Translated once per call, for pages that label hundreds of nodes.
             "node_kind_labels": lambda: {k: str(v) for k, v in NODE_KIND_LABELS.items()},
-            "settlement_label": lambda s: SETTLEMENT_LABELS.get(s, s),
+            "settlement_label": lambda s: label("settlement", s),
             "label": label,
         }

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.db import utcnow
 from core.extensions import db
+from core.ui import label
 from corp.models import BillingAccount, Line, LineService, Service, Tariff
 from corp.operations import rules
 from corp.operations.models import (
@@ -100,7 +101,7 @@ class SimulatedOperator(OperatorGateway):
         else:
             until = params.get("until") if params["kind"] == "voluntary" else None
             values = {"status": "blocked", "block_kind": params["kind"], "blocked_until": until}
-            summary = _("Blocked (%(k)s)", k=rules.block_label(params["kind"]))
+            summary = _("Blocked (%(k)s)", k=label("block", params["kind"]))
         table = Line.__table__
         now = utcnow()
         result = db.session.connection().execute(
@@ -129,7 +130,7 @@ class SimulatedOperator(OperatorGateway):
         else:
             line.status, line.block_kind = "blocked", p["kind"]
             line.blocked_until = p.get("until") if p["kind"] == "voluntary" else None
-            summary = _("Blocked (%(k)s)", k=rules.block_label(p["kind"]))
+            summary = _("Blocked (%(k)s)", k=label("block", p["kind"]))
             if line.blocked_until:
                 summary += " " + _("until %(d)s", d=line.blocked_until)
         return Applied(before, self._after(line), summary)

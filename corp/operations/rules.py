@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from core.errors import Conflict, InvalidInput
 from core.extensions import db
-from core.ui import BLOCK_LABELS, label
+from core.ui import label
 from corp import validators
 from corp.models import BillingAccount, Line, Service, Tariff
 from corp.operations.models import ForwardingRule, FreeNumber, LineLimit, PromisedPayment
@@ -87,11 +87,6 @@ TYPES: dict[str, OperationType] = {t.name: t for t in (
 )}
 
 BULK_TYPES = [t for t in TYPES.values() if t.bulk]
-
-
-def block_label(kind: str) -> str:
-    """A block kind as the user reads it (voluntary, loss/theft…) in the current language."""
-    return str(BLOCK_LABELS.get(kind, kind))
 
 
 def operation_type(name, target: str | None = None) -> OperationType:
@@ -233,13 +228,15 @@ def check_block(line: Line, p: dict) -> str:
         return _("terminate the line (permanent block)")
     if line.status == "blocked":
         if line.block_kind == kind:
-            raise Refused(_("The line is already blocked (%(k)s).", k=block_label(kind)))
+            raise Refused(_("The line is already blocked (%(k)s).", k=label("block", kind)))
         if line.block_kind == "financial":
             raise Refused(_("The line has a financial block: it is lifted by a payment or a "
                             "promised payment."))
         if kind == "voluntary":
-            raise Refused(_("The line is already blocked (%(k)s).", k=block_label(line.block_kind)))
-    return _("block (%(k)s)", k=block_label(kind)) + (f" → {p['until']}" if p.get("until") else "")
+            raise Refused(_("The line is already blocked (%(k)s).",
+                            k=label("block", line.block_kind)))
+    until = f" → {p['until']}" if p.get("until") else ""
+    return _("block (%(k)s)", k=label("block", kind)) + until
 
 
 def check_unblock(line: Line, p: dict) -> str:
