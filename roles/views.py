@@ -1,12 +1,13 @@
 """Administration pages: users, roles, assignments, access explained, audit log; and the
 operator staff's company onboarding. Views parse input, call a service, render."""
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from core import downloads
 from core.audit import flush_refusals
 from core.errors import DomainError, InvalidInput
 from core.extensions import db
@@ -335,9 +336,8 @@ def audit():
 def audit_csv():
     """The filtered audit log as a CSV file."""
     flt = audit_log.AuditFilter.from_args(request.args)
-    body = "".join(audit_log.export_csv(_me(), flt))
-    return Response("\ufeff" + body, mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=audit.csv"})
+    return downloads.csv_response("audit.csv", audit_log.CSV_COLUMNS,
+                                  list(audit_log.export_rows(_me(), flt)))
 
 
 # --- operator staff: companies -------------------------------------------------------------

@@ -3,11 +3,12 @@
 The same service functions as the pages; ``Idempotency-Key`` makes a retried write run once.
 """
 
-from flask import jsonify, request, send_file, url_for
+from flask import jsonify, request, url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from core import downloads
 from core.extensions import db
 from corp.models import Service, Tariff
 from corp.operations import jobs, rules, service
@@ -193,19 +194,15 @@ def resume_job(job_id):
 def job_results(job_id, fmt):
     """Per-line results as CSV or XLSX."""
     job = jobs.get_job(current_user, job_id)
+    rows = jobs.results_rows(job)
     if fmt == "xlsx":
-        data, mimetype = jobs.results_xlsx(job), (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    elif fmt == "csv":
-        data, mimetype = jobs.results_csv(job), "text/csv"
-    else:
-        from core.errors import NotFound
+        return downloads.xlsx_response(f"job-{job.id}-results.xlsx", jobs.RESULT_COLUMNS, rows,
+                                       sheet_title=f"job {job.id}")
+    if fmt == "csv":
+        return downloads.csv_response(f"job-{job.id}-results.csv", jobs.RESULT_COLUMNS, rows)
+    from core.errors import NotFound
 
-        raise NotFound()
-    import io
-
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                     download_name=f"job-{job.id}-results.{fmt}")
+    raise NotFound()
 
 
 @blp.route("/approvals", methods=["GET"])

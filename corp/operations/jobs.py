@@ -7,8 +7,6 @@ the job's counters. A crash loses at most the chunk in flight, which rolls back 
 no line is ever half-changed, and the items still ``pending`` are exactly the lines not done.
 """
 
-import csv
-import io
 from datetime import timedelta
 
 from flask import current_app, g
@@ -17,7 +15,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import contains_eager, lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import audit
+from core import audit, downloads, uploads
 from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import InvalidInput, NotFound
@@ -494,52 +492,26 @@ def results_rows(job: Job):
 
 def results_csv(job: Job) -> bytes:
     """The results as CSV (UTF-8 with BOM so spreadsheet programs read Cyrillic)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(RESULT_COLUMNS)
-    for row in results_rows(job):
-        writer.writerow(["" if v is None else v for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return downloads.csv_bytes(RESULT_COLUMNS, results_rows(job))
 
 
 def results_xlsx(job: Job) -> bytes:
-    """The results as an Excel workbook."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(f"job {job.id}")
-    sheet.append(list(RESULT_COLUMNS))
-    for row in results_rows(job):
-        sheet.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The results as an Excel workbook (text cells, never formulas)."""
+    return downloads.xlsx_bytes(RESULT_COLUMNS, results_rows(job), sheet_title=f"job {job.id}")
 
 
-def numbers_from_upload(filename: str, data: bytes) -> list[str]:
-    """Phone numbers from the first column of an uploaded CSV or XLSX file."""
-    name = (filename or "").lower()
-    values = []
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # openpyxl raises many kinds for a broken file
-            raise InvalidInput({"file": _("The file is not a readable XLSX workbook.")}) from None
-        for row in book.active.iter_rows(values_only=True):
-            if row and row[0] is not None:
-                values.append(str(row[0]).strip())
-    elif name.endswith(".csv") or name.endswith(".txt"):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("cp1251", errors="replace")
-        for row in csv.reader(io.StringIO(text), delimiter=";" if ";" in text else ","):
-            if row and row[0].strip():
-                values.append(row[0].strip())
-    else:
-        raise InvalidInput({"file": _("Upload a .csv or .xlsx file.")})
+
+def numbers_from_upload(filename: str, upload) -> list[str]:
+    """Phone numbers from the first column of an uploaded CSV or XLSX file.
+
+    ``upload`` is the ``FileStorage`` (or its bytes); its kind is told by its content and it
+    is read by the one upload reader (size, zip and row limits before and while parsing).
+    """
+    rows = uploads.read_table_upload(upload, max_rows=MAX_LINES + 1,
+                                     max_bytes=MAX_UPLOAD_BYTES, encodings=("utf-8", "cp1251"))
+    values = [row[0].strip() for row in rows if row and row[0].strip()]
     # A header row ("msisdn", "Номер") is not a number.
     if values and not any(ch.isdigit() for ch in values[0]):
         values = values[1:]
