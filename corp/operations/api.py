@@ -27,6 +27,7 @@ from corp.operations.schemas import (
     TariffSchema,
 )
 from corp.service import billing_accounts, get_line
+from roles import access
 from roles.access import authenticated, operator_staff, require
 
 blp = Blueprint("Operations", __name__, url_prefix="/api/v1",
@@ -93,8 +94,13 @@ def list_operations(args):
 @blp.response(200, BillingAccountSchema(many=True))
 @require("lines.view")
 def list_billing_accounts():
-    """The company's billing accounts with balance and settlement method."""
-    return billing_accounts(current_user)
+    """The billing accounts the caller may see; money and delivery details only for a
+    company-wide viewer (a scoped user sees the accounts of their lines, as on the page)."""
+    accounts = billing_accounts(current_user)
+    if access.has_company_scope(current_user, "lines.view"):
+        return accounts
+    return [{"id": a.id, "number": a.number, "contract": a.contract.number,
+             "settlement_method": a.settlement_method, "version": a.version} for a in accounts]
 
 
 @blp.route("/catalogue/tariffs", methods=["GET"])
@@ -193,7 +199,7 @@ def resume_job(job_id):
 @require("lines.view")
 def job_results(job_id, fmt):
     """Per-line results as CSV or XLSX."""
-    job = jobs.get_job(current_user, job_id)
+    job = jobs.get_job(current_user, job_id, jobs.CONTROL)
     rows = jobs.results_rows(job)
     if fmt == "xlsx":
         return downloads.xlsx_response(f"job-{job.id}-results.xlsx", jobs.RESULT_COLUMNS, rows,

@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from core import audit, downloads, uploads
 from core.audit import AuditEvent
 from core.db import utcnow
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
 from corp import validators
 from corp.models import Line, LineEvent, LineService
@@ -27,6 +27,7 @@ from corp.operations.gateway import GatewayError, get_gateway
 from corp.operations.models import Job, JobItem, Operation
 from corp.operations.rules import ChangedMeanwhile, Refused
 from corp.service import LineFilter, filtered_lines, scoped_lines
+from hierarchy.models import Node
 from roles import access
 from roles.permissions import COMPANY_SCOPE
 
@@ -403,12 +404,40 @@ def _finish_cancelled(job_id: int) -> None:
     db.session.commit()
 
 
-def get_job(actor, job_id: int) -> Job:
-    """A job of the actor's company that the actor started or may see company-wide."""
+VIEW, CONTROL = "view", "control"
+
+
+def get_job(actor, job_id: int, action: str = VIEW) -> Job:
+    """A job the actor may see (else 404) and, for ``CONTROL`` (cancel, resume, results),
+    may act on (else 403, audited): its author, or who holds the job type's permission on
+    every one of its lines. "May view" is not "may act"."""
     job = db.session.scalar(_visible_jobs(actor).where(Job.id == job_id))
     if job is None:
         raise NotFound()
+    if action == CONTROL and not may_control(actor, job):
+        audit.record_refusal("job.control", actor=actor, object_type="job",
+                             object_id=str(job.id), detail=f"missing {job.type} permission")
+        raise PermissionDenied(_("Only the job's author or who may run this operation on all "
+                                 "of its lines may do this."))
     return job
+
+
+def may_control(actor, job: Job) -> bool:
+    """Whether the actor started the job or holds its type's permission on all its lines."""
+    if job.requested_by == actor.id:
+        return True
+    permission = _bulk_type(job.type).permission
+    paths = access.scopes(actor, permission)
+    if not paths:
+        return False
+    if COMPANY_SCOPE in paths:
+        return True
+    outside = db.session.scalar(
+        select(func.count()).select_from(JobItem)
+        .join(Line, Line.id == JobItem.line_id).join(Node, Node.id == Line.node_id)
+        .where(JobItem.job_id == job.id,
+               ~access.scope_filter(actor, permission, Node.path)))
+    return not outside
 
 
 def _visible_jobs(actor):
@@ -428,7 +457,7 @@ def list_jobs(actor, status=None, limit=20) -> list[Job]:
 
 def cancel_job(actor, job_id: int) -> Job:
     """Ask a job to stop: lines not yet done are left unchanged and marked cancelled."""
-    job = get_job(actor, job_id)
+    job = get_job(actor, job_id, CONTROL)
     if job.status not in ("pending", "running"):
         raise Refused(_("The job has already finished."))
     job.cancel_requested = True
@@ -455,7 +484,7 @@ def _stale(job: Job) -> bool:
 
 def resume_job(actor, job_id: int) -> Job:
     """Restart a job whose worker died: it continues with the lines not done."""
-    job = get_job(actor, job_id)
+    job = get_job(actor, job_id, CONTROL)
     if job.status not in ("pending", "running"):
         raise Refused(_("The job has already finished."))
     if not _stale(job):
