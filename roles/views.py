@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from core import downloads
 from core.audit import flush_refusals
-from core.errors import DomainError, InvalidInput
+from core.errors import DomainError, InvalidInput, NotFound
 from core.extensions import db
 from core.ui import NavItem, add_nav_item
 from roles import audit_log, onboarding, service
@@ -30,7 +30,12 @@ def _me():
 
 
 def _refused(error: DomainError) -> None:
-    """Undo the failed change, keep its audited refusal, tell the user why."""
+    """Undo the failed change, keep its audited refusal, tell the user why.
+
+    An unknown, other company's or out-of-scope object stays a 404 page (exactly like an
+    unknown id), never a redirect that tells it apart."""
+    if isinstance(error, NotFound):
+        raise error
     db.session.rollback()
     flush_refusals()
     flash(str(error.message), "danger")
@@ -157,6 +162,7 @@ def user_active(user_id: int):
 @require("users.manage")
 def assignment_add(user_id: int):
     """Give the employee a role on a scope."""
+    user_service.get_user(_me(), user_id)  # unknown / other company / out of scope: 404 first
     form = AssignmentForm()
     _assignment_choices(form)
     if form.validate_on_submit():

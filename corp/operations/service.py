@@ -285,9 +285,7 @@ def decide(staff, operation_id: int, approve: bool, reason: str = "", credit_lim
     """Operator staff approve (apply) or reject an operation awaiting the operator."""
     if not getattr(staff, "is_operator_staff", False):
         raise PermissionDenied(_("Only operator staff may do this."))
-    operation = db.session.get(Operation, operation_id)
-    if operation is None:
-        raise NotFound()
+    operation = get_operation(staff, operation_id)  # only what is queued for / decided by them
     if operation.status != "awaiting_operator":
         raise Refused(_("The operation is not waiting for the operator (it is %(s)s).",
                         s=operation.status))
