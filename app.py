@@ -116,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     """Pages and API of every package; each package owns its routes."""
     from auth import api as auth_api
     from auth import views as auth_views
+    from core import health
     from core import views as core_views
     from core.extensions import api, csrf
     from corp import api as corp_api
@@ -125,7 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from roles import api as roles_api
     from roles import views as roles_views
 
-    for module in (core_views, auth_views, corp_views, hierarchy_views, roles_views):
+    for module in (health, core_views, auth_views, corp_views, hierarchy_views, roles_views):
         app.register_blueprint(module.bp)
     for module in (auth_api, corp_api, hierarchy_api, roles_api):
         api.register_blueprint(module.blp)
@@ -161,8 +162,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_hooks(app: Flask) -> None:
     """Deny by default, CSRF on cookie-authenticated API writes, security headers."""
+    from core import logs
     from core.extensions import csrf, db
     from roles.access import enforce_route_marks
+
+    # First: every later hook (and the route mark check) logs under the request id.
+    logs.init_app(app)
 
     @app.before_request
     def check_api_csrf():

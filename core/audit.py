@@ -4,6 +4,7 @@ from flask import g, has_request_context, request
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core import metrics
 from core.db import JSONType, UTCDateTime, utcnow
 from core.extensions import db
 
@@ -59,6 +60,8 @@ def record(
         ip=(request.remote_addr or "") if has_request_context() else "",
     )
     db.session.add(event)
+    if action == "auth.login_failed":
+        metrics.signin_failed()
     return event
 
 

@@ -48,6 +48,19 @@ class Defaults:
     SESSION_COOKIE_SECURE = False
     # Number of reverse proxies in front whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = 0
+    # Logs: one JSON object per line on stderr ("json") or plain text ("text").
+    LOG_FORMAT = "json"
+    LOG_LEVEL = "INFO"
+    # Prometheus: /metrics answers only to "Authorization: Bearer <METRICS_TOKEN>" (404 unset).
+    METRICS_TOKEN = None
+    # Celery beat (``Procfile`` ``beat``): a crontab "m h dom mon dow" in the portal's time
+    # zone, or a number of seconds between runs.
+    SCHEDULE_RUN_DUE = "5 0 * * *"
+    SCHEDULE_CLEANUP = "30 3 * * *"
+    # Clean-up: generated report files and sign-in throttle rows older than this are removed.
+    REPORT_FILES_DIR = None  # default: instance/reports
+    REPORT_FILES_MAX_AGE_DAYS = 30
+    LOGIN_THROTTLE_MAX_AGE_DAYS = 7
 
 
 ENV_SETTINGS = {
@@ -58,7 +71,16 @@ ENV_SETTINGS = {
     "CELERY_BROKER_URL": "CELERY_BROKER_URL",
     "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "OPERATOR_GATEWAY_DELAY": "OPERATOR_GATEWAY_DELAY",
+    "LOG_FORMAT": "LOG_FORMAT",
+    "LOG_LEVEL": "LOG_LEVEL",
+    "METRICS_TOKEN": "METRICS_TOKEN",
+    "SCHEDULE_RUN_DUE": "SCHEDULE_RUN_DUE",
+    "SCHEDULE_CLEANUP": "SCHEDULE_CLEANUP",
+    "REPORT_FILES_DIR": "REPORT_FILES_DIR",
+    "REPORT_FILES_MAX_AGE_DAYS": "REPORT_FILES_MAX_AGE_DAYS",
+    "LOGIN_THROTTLE_MAX_AGE_DAYS": "LOGIN_THROTTLE_MAX_AGE_DAYS",
 }
+INT_SETTINGS = {"TRUSTED_PROXIES", "REPORT_FILES_MAX_AGE_DAYS", "LOGIN_THROTTLE_MAX_AGE_DAYS"}
 
 
 def load_config(app, test_config=None):
@@ -72,7 +94,7 @@ def load_config(app, test_config=None):
                 value = float(value)
             elif key in ("SESSION_COOKIE_SECURE",):
                 value = value.lower() in ("1", "true", "yes")
-            elif key == "TRUSTED_PROXIES":
+            elif key in INT_SETTINGS:
                 value = int(value)
             app.config[key] = value
     if test_config:

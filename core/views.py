@@ -1,9 +1,7 @@
-"""Pages that belong to no domain: language switch, health check."""
+"""Pages that belong to no domain: the language switch (probes are in ``core.health``)."""
 
-from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
-from sqlalchemy import text
+from flask import Blueprint, current_app, redirect, request, session, url_for
 
-from core.extensions import db
 from roles.access import public
 
 bp = Blueprint("core", __name__)
@@ -20,14 +18,6 @@ def set_language():
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("corp.dashboard")
     return redirect(target)
-
-
-@bp.get("/healthz")
-@public
-def health():
-    """Liveness and database reachability, for load balancers."""
-    db.session.execute(text("SELECT 1"))
-    return jsonify({"status": "ok"})
 
 
 @bp.get("/")
