@@ -204,7 +204,13 @@ def register_hooks(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """``flask --app app demo`` and friends."""
-    from corp import demo
+    from core import backup
+    from core.audit import audit_command
+    from corp import demo, schedule
 
     app.cli.add_command(demo.demo_command)
     app.cli.add_command(demo.serve_demo_command)
+    app.cli.add_command(schedule.cleanup_command)
+    app.cli.add_command(backup.backup_command)
+    app.cli.add_command(backup.restore_command)
+    app.cli.add_command(audit_command)

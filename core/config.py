@@ -57,10 +57,9 @@ class Defaults:
     # zone, or a number of seconds between runs.
     SCHEDULE_RUN_DUE = "5 0 * * *"
     SCHEDULE_CLEANUP = "30 3 * * *"
-    # Clean-up: generated report files and sign-in throttle rows older than this are removed.
+    # Clean-up: generated report files older than this many days are removed.
     REPORT_FILES_DIR = None  # default: instance/reports
     REPORT_FILES_MAX_AGE_DAYS = 30
-    LOGIN_THROTTLE_MAX_AGE_DAYS = 7
 
 
 ENV_SETTINGS = {
@@ -78,9 +77,8 @@ ENV_SETTINGS = {
     "SCHEDULE_CLEANUP": "SCHEDULE_CLEANUP",
     "REPORT_FILES_DIR": "REPORT_FILES_DIR",
     "REPORT_FILES_MAX_AGE_DAYS": "REPORT_FILES_MAX_AGE_DAYS",
-    "LOGIN_THROTTLE_MAX_AGE_DAYS": "LOGIN_THROTTLE_MAX_AGE_DAYS",
 }
-INT_SETTINGS = {"TRUSTED_PROXIES", "REPORT_FILES_MAX_AGE_DAYS", "LOGIN_THROTTLE_MAX_AGE_DAYS"}
+INT_SETTINGS = {"TRUSTED_PROXIES", "REPORT_FILES_MAX_AGE_DAYS"}
 
 
 def load_config(app, test_config=None):

@@ -11,8 +11,17 @@ import os
 from functools import lru_cache
 
 from celery import Celery
+from celery.signals import setup_logging
 
 TASK_NAME = "operations.run"
+
+
+@setup_logging.connect
+def _portal_logging(**_kwargs):
+    """Workers and beat log like the web processes (JSON lines with the request id)."""
+    from core.logs import install_handler
+
+    install_handler(os.environ.get("LOG_FORMAT", "json"), os.environ.get("LOG_LEVEL", "INFO"))
 # Settings a worker may also take from its environment (a worker has no instance config of
 # its own in CI): the queue, the redelivery timeout, the job chunk size.
 WORKER_ENV_SETTINGS = {"CELERY_TASK_QUEUE": str, "CELERY_VISIBILITY_TIMEOUT": int,
@@ -39,16 +48,21 @@ def make_celery(flask_app) -> Celery:
                         flask_app.config)
 
     @celery.task(name=TASK_NAME)
-    def run_task(kind: str, object_id: int) -> None:
+    def run_task(kind: str, object_id: int, request_id: str | None = None) -> None:
         from core.extensions import db
+        from core.logs import bind_request_id
         from corp.operations import executor
 
-        with flask_app.app_context():
+        # Logged under the id of the request that started the work.
+        with flask_app.app_context(), bind_request_id(request_id):
             try:
                 executor.run(kind, object_id)
             finally:
                 db.session.remove()
 
+    from corp import schedule
+
+    schedule.register(celery, flask_app)
     return celery
 
 

@@ -18,7 +18,6 @@ from sqlalchemy.orm import contains_eager, lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import audit
-from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import InvalidInput, NotFound
 from core.extensions import db
@@ -380,7 +379,7 @@ def _record_batch(job, actor, accepted, applied, now) -> None:
         {"line_id": line.id, "created_at": now, "kind": job.type,
          "summary": str(result.summary)[:300]}
         for (_item, line), result in zip(accepted, applied, strict=True)])
-    connection.execute(insert(AuditEvent), [
+    audit.insert_rows([
         {"created_at": now, "company_id": job.company_id, "actor_id": actor.id if actor else None,
          "actor_email": actor.email if actor else "", "action": f"operation.{job.type}",
          "outcome": "ok", "object_type": "line", "object_id": str(line.id), "line_id": line.id,

@@ -1,0 +1,113 @@
+"""What runs on a schedule: Celery beat (``Procfile`` ``beat``) sends these tasks and a
+Celery worker runs them; each is also a ``flask --app app`` command for cron.
+
+- ``schedule.run_due``: scheduled tariff changes, ends of voluntary blocks, expiry of promised
+  payments (``operations run-due``), at ``SCHEDULE_RUN_DUE`` (default 00:05 daily).
+- ``schedule.cleanup``: generated report files older than ``REPORT_FILES_MAX_AGE_DAYS`` and
+  sign-in throttle rows no longer locking anything, at ``SCHEDULE_CLEANUP`` (03:30 daily).
+- The month close (``billing close-month``) joins here when the billing package provides it:
+  see ``docs/deployment.md``.
+
+Every task is idempotent (run twice, the second run finds nothing to do), so beat running
+late or twice after a restart does no harm.
+"""
+
+import time
+from pathlib import Path
+
+import click
+from celery.schedules import crontab, schedule
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import delete, or_
+
+from core.db import utcnow
+from core.extensions import db
+
+RUN_DUE = "schedule.run_due"
+CLEANUP = "schedule.cleanup"
+
+
+def run_due_work() -> dict:
+    """Apply what is due today, in one transaction."""
+    from corp.operations.service import run_due
+
+    try:
+        counts = run_due()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    current_app.logger.info("run-due: %s", counts, extra={"counts": counts})
+    return counts
+
+
+def cleanup() -> dict:
+    """Remove old report files and throttle rows that no longer lock an e-mail."""
+    from auth.models import LoginThrottle
+
+    folder = Path(current_app.config.get("REPORT_FILES_DIR")
+                  or Path(current_app.instance_path) / "reports")
+    cutoff = time.time() - int(current_app.config["REPORT_FILES_MAX_AGE_DAYS"]) * 86400
+    files = 0
+    if folder.is_dir():
+        for path in folder.rglob("*"):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                files += 1
+    # A throttle row counts consecutive failures; once no lock is running, forgetting it at
+    # night only restarts that count.
+    throttles = db.session.execute(delete(LoginThrottle).where(or_(
+        LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < utcnow()))).rowcount
+    db.session.commit()
+    counts = {"report_files": files, "login_throttles": throttles}
+    current_app.logger.info("cleanup: %s", counts, extra={"counts": counts})
+    return counts
+
+
+def when(value):
+    """A beat schedule from a setting: a number of seconds, or a 5-field crontab."""
+    text = str(value).strip()
+    try:
+        return schedule(run_every=float(text))
+    except ValueError:
+        pass
+    fields = text.split()
+    if len(fields) != 5:
+        raise ValueError(f"not a crontab (m h dom mon dow) nor seconds: {value!r}")
+    minute, hour, day_of_month, month_of_year, day_of_week = fields
+    # Read in the Celery app's time zone, which ``register`` sets to the portal's.
+    return crontab(minute=minute, hour=hour, day_of_month=day_of_month,
+                   month_of_year=month_of_year, day_of_week=day_of_week)
+
+
+def register(celery, flask_app) -> None:
+    """Define the scheduled tasks on ``celery`` and the beat schedule from the settings."""
+    config = flask_app.config
+    celery.conf.timezone = config.get("BABEL_DEFAULT_TIMEZONE") or "UTC"
+
+    def in_app(function):
+        def run():
+            with flask_app.app_context():
+                try:
+                    return function()
+                finally:
+                    db.session.remove()
+        return run
+
+    celery.task(name=RUN_DUE)(in_app(run_due_work))
+    celery.task(name=CLEANUP)(in_app(cleanup))
+    celery.conf.beat_schedule = {
+        "run-due": {"task": RUN_DUE,
+                    "schedule": when(config["SCHEDULE_RUN_DUE"])},
+        "cleanup": {"task": CLEANUP,
+                    "schedule": when(config["SCHEDULE_CLEANUP"])},
+    }
+
+
+@click.command("cleanup")
+@with_appcontext
+def cleanup_command():
+    """Remove old report files and sign-in throttle rows that lock nothing any more."""
+    counts = cleanup()
+    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
