@@ -72,8 +72,9 @@ def install_handler(log_format: str = "json", level: str = "INFO") -> None:
     handler.addFilter(RequestIdFilter())
     if log_format == "json":
         handler.setFormatter(JsonFormatter(
-            "{asctime}{levelname}{name}{message}", style="{",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
+            "{asctime}{levelname}{name}{process}{message}", style="{",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger",
+                           "process": "pid"}))
     else:
         handler.setFormatter(logging.Formatter(
             "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
