@@ -21,6 +21,7 @@ def create_app(test_config=None) -> Flask:
     register_errorhandlers(app)
     register_hooks(app)
     register_commands(app)
+    register_schedule(app)
     from core.ui import register_template_helpers
 
     register_template_helpers(app)
@@ -202,6 +203,13 @@ def register_hooks(app: Flask) -> None:
         if exc is not None:
             db.session.rollback()
 
+
+
+def register_schedule(app: Flask) -> None:
+    """What Celery beat runs and when (``corp.schedule``)."""
+    from corp import schedule
+
+    schedule.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -3,18 +3,21 @@
 Every request gets an id (the proxy's ``X-Request-ID`` when it is a sane token, a new one
 otherwise), returned in the ``X-Request-ID`` response header. The id sits in a context
 variable that a logging filter copies onto every record, so whatever is logged while the
-request runs carries it; work handed to the background (bulk jobs, delayed operations)
-takes it along and sets it again in the worker (``bind_request_id``).
+request runs carries it; work handed to Celery (bulk jobs, delayed operations) takes it
+along in a message header and the worker sets it again while the task runs (the Celery
+signals at the end), so the worker's lines carry the id of the request that started the work.
 """
 
 import contextvars
 import logging
+import os
 import re
 import sys
 import time
 import uuid
 from contextlib import contextmanager
 
+from celery.signals import before_task_publish, setup_logging, task_postrun, task_prerun
 from flask import Flask, g, request
 from pythonjsonlogger.json import JsonFormatter
 
@@ -26,6 +29,7 @@ _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None)
 
 request_log = logging.getLogger("vm.request")
+task_log = logging.getLogger("vm.task")
 
 
 def current_request_id() -> str | None:
@@ -130,3 +134,41 @@ def init_app(app: Flask) -> None:
                 _request_id.reset(token)
             except ValueError:  # reset from another context (streamed response): harmless
                 _request_id.set(None)
+
+
+# --- Celery: the same log format in workers and beat, the request id across the queue -------
+
+
+@setup_logging.connect
+def _celery_logging(**_kwargs):
+    """Workers and beat log like the web processes instead of Celery's own format."""
+    install_handler(os.environ.get("LOG_FORMAT", "json"), os.environ.get("LOG_LEVEL", "INFO"))
+
+
+@before_task_publish.connect
+def _send_request_id(headers=None, **_kwargs):
+    request_id = _request_id.get()
+    if request_id and headers is not None:
+        headers.setdefault("request_id", request_id)
+
+
+@task_prerun.connect
+def _bind_task_request_id(task=None, task_id=None, args=None, **_kwargs):
+    request_id = getattr(task.request, "request_id", None) or \
+        (getattr(task.request, "headers", None) or {}).get("request_id")
+    _request_id.set(request_id)
+    task_log.info("task %s started", task.name, extra=_task_fields(task, task_id, args))
+
+
+@task_postrun.connect
+def _forget_task_request_id(task=None, task_id=None, args=None, state=None, **_kwargs):
+    task_log.info("task %s %s", task.name, (state or "").lower(),
+                  extra={**_task_fields(task, task_id, args), "state": state})
+    _request_id.set(None)
+
+
+def _task_fields(task, task_id, args) -> dict:
+    fields = {"task": task.name, "task_id": task_id}
+    if args and len(args) == 2:  # background work: (kind, object id)
+        fields.update(work=args[0], object_id=args[1])
+    return fields

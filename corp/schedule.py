@@ -1,5 +1,6 @@
-"""What runs on a schedule: Celery beat (``Procfile`` ``beat``) sends these tasks and a
-Celery worker runs them; each is also a ``flask --app app`` command for cron.
+"""What runs on a schedule: Celery beat (``Procfile`` ``beat``) sends these background kinds
+(``core.background``) and a Celery worker runs them; each is also a ``flask --app app``
+command for cron.
 
 - ``schedule.run_due``: scheduled tariff changes, ends of voluntary blocks, expiry of promised
   payments (``operations run-due``), at ``SCHEDULE_RUN_DUE`` (default 00:05 daily).
@@ -21,6 +22,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import delete, or_
 
+from core import background
 from core.db import utcnow
 from core.extensions import db
 
@@ -81,27 +83,28 @@ def when(value):
                    month_of_year=month_of_year, day_of_week=day_of_week)
 
 
-def register(celery, flask_app) -> None:
-    """Define the scheduled tasks on ``celery`` and the beat schedule from the settings."""
-    config = flask_app.config
-    celery.conf.timezone = config.get("BABEL_DEFAULT_TIMEZONE") or "UTC"
+@background.job_kind(RUN_DUE)
+def _run_due_task(_unused_id: int) -> None:
+    run_due_work()
 
-    def in_app(function):
-        def run():
-            with flask_app.app_context():
-                try:
-                    return function()
-                finally:
-                    db.session.remove()
-        return run
 
-    celery.task(name=RUN_DUE)(in_app(run_due_work))
-    celery.task(name=CLEANUP)(in_app(cleanup))
+@background.job_kind(CLEANUP)
+def _cleanup_task(_unused_id: int) -> None:
+    cleanup()
+
+
+def init_app(app) -> None:
+    """Give the app's Celery (``core.background``) its beat schedule from the settings.
+
+    Beat sends the registry's one task with the kind to run, like any background work.
+    """
+    celery = app.extensions["celery"]
+    celery.conf.timezone = app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC"
     celery.conf.beat_schedule = {
-        "run-due": {"task": RUN_DUE,
-                    "schedule": when(config["SCHEDULE_RUN_DUE"])},
-        "cleanup": {"task": CLEANUP,
-                    "schedule": when(config["SCHEDULE_CLEANUP"])},
+        "run-due": {"task": background.TASK_NAME, "args": (RUN_DUE, 0),
+                    "schedule": when(app.config["SCHEDULE_RUN_DUE"])},
+        "cleanup": {"task": background.TASK_NAME, "args": (CLEANUP, 0),
+                    "schedule": when(app.config["SCHEDULE_CLEANUP"])},
     }
 
 

@@ -80,12 +80,12 @@ class Stack:
         return self.start("web", str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app")
 
     def start_worker(self, name="worker"):
-        return self.start(name, str(BIN / "celery"), "-A", "corp.operations.celery_app",
+        return self.start(name, str(BIN / "celery"), "-A", "worker",
                           "worker", "--pool=solo", "-Q", self.queue, "--without-gossip",
                           "--without-mingle", "-l", "INFO")
 
     def start_beat(self):
-        return self.start("beat", str(BIN / "celery"), "-A", "corp.operations.celery_app",
+        return self.start("beat", str(BIN / "celery"), "-A", "worker",
                           "beat", "-l", "INFO", "--schedule", str(self.tmp / "beat-schedule"))
 
     def stop(self, name, sig=signal.SIGTERM):
