@@ -2,8 +2,8 @@
 environment; see ``docs/deployment.md``)."""
 
 import os
-import shutil
 import tempfile
+from pathlib import Path
 
 bind = f"{os.environ.get('BIND_ADDRESS', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -27,8 +27,10 @@ control_socket_disable = True
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vm-metrics-")
 else:
-    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
-    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+    metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for old in metrics_dir.glob("*.db"):  # only prometheus_client's own files
+        old.unlink(missing_ok=True)
 
 
 def when_ready(server):

@@ -5,14 +5,14 @@ the company's chain (``chain_seq``), the previous event's hash and its own hash,
 over every field and that previous hash; ``flask --app app audit verify`` recomputes the
 chains and reports the first broken link (an edited, deleted or inserted row).
 
-Two writers never fork a chain: the chain head (``audit_chain_heads``, one row per company)
-is advanced with an ``UPDATE ... RETURNING`` before the events are written, so the second
-transaction waits on the row lock (PostgreSQL) or the write lock (SQLite) until the first
-commits, and then continues from the head the first one left.
+Rows are inserted unchained as the work goes and chained just before the transaction
+commits. Two writers never fork a chain: the chain head (``audit_chain_heads``, one row per
+company) is advanced with an ``UPDATE ... RETURNING``, so a second transaction waits on the
+row lock (PostgreSQL) or the write lock (SQLite) until the first commits, and continues from
+the head the first one left; the lock is held only for the commit, not during the work.
 """
 
 import hashlib
-import itertools
 import json
 from collections import defaultdict
 from datetime import UTC
@@ -20,7 +20,7 @@ from datetime import UTC
 import click
 from flask import g, has_request_context, request
 from flask.cli import AppGroup
-from sqlalchemy import ForeignKey, Index, Integer, String, event, select
+from sqlalchemy import ForeignKey, Index, Integer, String, bindparam, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -74,13 +74,12 @@ HASHED_FIELDS = ("company_id", "chain_seq", "created_at", "actor_id", "actor_ema
                  "ip", "request_id")
 
 
-def _plain_json(value):
-    """The value as the JSON column gives it back (so the hash survives the round trip)."""
-    return None if value is None else json.loads(json.dumps(value, default=str))
-
-
 def event_hash(values: dict, prev_hash: str) -> str:
-    """SHA-256 over the previous hash and every recorded field, canonically serialised."""
+    """SHA-256 over the previous hash and every recorded field, canonically serialised.
+
+    Computed from the values as the database gives them back (in ``_chain_pending`` and in
+    ``verify_chains`` alike), so the column types' round trips cannot make them differ.
+    """
     fields = {name: values.get(name) for name in HASHED_FIELDS}
     created = fields["created_at"]
     fields["created_at"] = created.astimezone(UTC).isoformat() if created else None
@@ -88,20 +87,6 @@ def event_hash(values: dict, prev_hash: str) -> str:
     payload = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                          default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def _defaults(values: dict) -> dict:
-    """Fill what the database would default, so the hash covers the stored values."""
-    values.setdefault("created_at", None)
-    values["created_at"] = values["created_at"] or utcnow()
-    for name in ("actor_email", "outcome", "object_type", "object_id", "detail", "ip",
-                 "request_id"):
-        if values.get(name) is None:
-            values[name] = "ok" if name == "outcome" else ""
-    values["request_id"] = values["request_id"] or _request_id()
-    for name in ("before", "after"):
-        values[name] = _plain_json(values.get(name))
-    return values
 
 
 def _request_id() -> str:
@@ -133,59 +118,80 @@ def _set_head(connection, company_key: int, last_hash: str) -> None:
                        .values(last_hash=last_hash))
 
 
-def chain_rows(connection, rows: list[dict]) -> list[dict]:
-    """Give plain rows (for an executemany insert) their places in their companies' chains."""
+def _pending(session) -> list[int]:
+    return session.info.setdefault("audit_unchained", [])
+
+
+def insert_rows(rows: list[dict]) -> None:
+    """Insert many audit rows at once (bulk jobs); they join the chain at commit like any."""
+    if not rows:
+        return
+    request_id = _request_id()
+    for row in rows:
+        row.setdefault("created_at", utcnow())
+        row.setdefault("request_id", request_id)
+    ids = db.session.execute(AuditEvent.__table__.insert().returning(
+        AuditEvent.__table__.c.id), rows).scalars().all()
+    _pending(db.session).extend(ids)
+
+
+@event.listens_for(AuditEvent, "init")
+def _stamp_request_id(target, _args, kwargs):
+    if not kwargs.get("request_id"):
+        target.request_id = _request_id()
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_new_events(session, _flush_context):
+    """Note the audit rows this flush wrote; they are chained just before the commit."""
+    ids = [obj.id for obj in session.new if isinstance(obj, AuditEvent) and obj.hash is None]
+    if ids:
+        _pending(session).extend(ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session):
+    session.info.pop("audit_unchained", None)
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_pending(session):
+    """Chain the transaction's audit rows at the last moment before the commit.
+
+    The chain head's row lock is taken here, so it is held only for the commit itself, not
+    while the work (an operator call, a job chunk) runs. Rows of a rolled-back savepoint are
+    gone from the table and so never take a place in the chain.
+    """
+    session.flush()
+    ids = session.info.pop("audit_unchained", None)
+    if not ids:
+        return
+    table = AuditEvent.__table__
+    connection = session.connection()
+    rows = [dict(row._mapping) for row in connection.execute(
+        select(table).where(table.c.id.in_(ids), table.c.hash.is_(None)).order_by(table.c.id))]
     by_company = defaultdict(list)
     for row in rows:
-        by_company[row.get("company_id") or PLATFORM_KEY].append(_defaults(row))
+        by_company[row["company_id"] or PLATFORM_KEY].append(row)
+    updates = []
     for key in sorted(by_company):
         group = by_company[key]
         seq, prev = _advance_head(connection, key, len(group))
         for offset, row in enumerate(group):
-            row["chain_seq"], row["prev_hash"] = seq + offset, prev
-            row["hash"] = prev = event_hash(row, prev)
+            row["chain_seq"] = seq + offset
+            digest = event_hash(row, prev)
+            updates.append({"row_id": row["id"], "chain_seq": row["chain_seq"],
+                            "prev_hash": prev, "hash": digest})
+            prev = digest
         _set_head(connection, key, prev)
-    return rows
-
-
-def insert_rows(rows: list[dict]) -> None:
-    """Insert many audit rows at once (bulk jobs), chained like single records."""
-    if not rows:
-        return
-    connection = db.session.connection()
-    connection.execute(AuditEvent.__table__.insert(), chain_rows(connection, rows))
-
-
-_creation_order = itertools.count()
-
-
-@event.listens_for(AuditEvent, "init")
-def _remember_order(target, _args, _kwargs):
-    target._chain_order = next(_creation_order)
-
-
-@event.listens_for(Session, "before_flush")
-def _chain_new_events(session, _flush_context, _instances):
-    """Chain the events this flush writes, in the order they were created."""
-    new = [obj for obj in session.new if isinstance(obj, AuditEvent) and obj.hash is None]
-    if not new:
-        return
-    new.sort(key=lambda obj: getattr(obj, "_chain_order", 0))
-    connection = session.connection()
-    by_company = defaultdict(list)
-    for obj in new:
-        by_company[obj.company_id or PLATFORM_KEY].append(obj)
-    for key in sorted(by_company):
-        group = by_company[key]
-        seq, prev = _advance_head(connection, key, len(group))
-        for offset, obj in enumerate(group):
-            values = _defaults({name: getattr(obj, name) for name in HASHED_FIELDS})
-            values["chain_seq"] = seq + offset
-            for name, value in values.items():
-                setattr(obj, name, value)
-            obj.prev_hash = prev
-            obj.hash = prev = event_hash(values, prev)
-        _set_head(connection, key, prev)
+    connection.execute(table.update().where(table.c.id == bindparam("row_id")).values(
+        chain_seq=bindparam("chain_seq"), prev_hash=bindparam("prev_hash"),
+        hash=bindparam("hash")), updates)
+    # The ORM copies of these rows are stale now.
+    chained = {u["row_id"] for u in updates}
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, AuditEvent) and obj.id in chained:
+            session.expire(obj, ["chain_seq", "prev_hash", "hash"])
 
 
 def record(

@@ -299,3 +299,46 @@ def test_beat_runs_what_comes_due(stack, direct):
 
     stack.wait_until(unblocked, "beat to have the due voluntary block ended")
     assert "Sending due task run-due" in stack.logs("beat")
+
+
+def test_concurrent_writers_of_one_company_never_fork_its_audit_chain(stack, database_url_mp):
+    import threading
+
+    from core import audit
+    from core.audit import verify_chains
+
+    barrier = threading.Barrier(4)
+    failures = []
+
+    # Built one after the other: the factory registers global extensions (not thread-safe).
+    apps = [create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url_mp})
+            for _ in range(4)]
+
+    def writer(n):
+        with apps[n].app_context():
+            try:
+                barrier.wait(timeout=30)
+                for i in range(10):
+                    audit.record("test.concurrent", company_id=1, object_id=f"{n}-{i}")
+                    db.session.flush()
+                    time.sleep(0.01)  # both transactions hold unchained rows at once
+                    db.session.commit()
+            except Exception as error:  # reported below, with the thread's number
+                failures.append((n, repr(error)))
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url_mp})
+    with app.app_context():
+        # Everything the web workers, the Celery workers and these writers recorded.
+        report = verify_chains()
+        db.session.remove()
+        db.engine.dispose()
+    assert report["broken"] == [] and report["checked"] >= 40
