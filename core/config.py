@@ -68,6 +68,7 @@ class Defaults:
     # zone, or a number of seconds between runs.
     SCHEDULE_RUN_DUE = "5 0 * * *"
     SCHEDULE_CLEANUP = "30 3 * * *"
+    SCHEDULE_CLOSE_MONTH = "10 1 1 * *"
     # Clean-up: generated report files older than this many days are removed.
     REPORT_FILES_DIR = None  # default: instance/reports
     REPORT_FILES_MAX_AGE_DAYS = 30
@@ -96,6 +97,7 @@ ENV_SETTINGS = {
     "METRICS_TOKEN": ("METRICS_TOKEN", str),
     "SCHEDULE_RUN_DUE": ("SCHEDULE_RUN_DUE", str),
     "SCHEDULE_CLEANUP": ("SCHEDULE_CLEANUP", str),
+    "SCHEDULE_CLOSE_MONTH": ("SCHEDULE_CLOSE_MONTH", str),
     "REPORT_FILES_DIR": ("REPORT_FILES_DIR", str),
     "REPORT_FILES_MAX_AGE_DAYS": ("REPORT_FILES_MAX_AGE_DAYS", int),
 }

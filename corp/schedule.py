@@ -6,14 +6,18 @@ command for cron.
   payments (``operations run-due``), at ``SCHEDULE_RUN_DUE`` (default 00:05 daily).
 - ``schedule.cleanup``: generated report files older than ``REPORT_FILES_MAX_AGE_DAYS`` and
   sign-in throttle rows no longer locking anything, at ``SCHEDULE_CLEANUP`` (03:30 daily).
-- The month close (``billing close-month``) joins here when the billing package provides it:
-  see ``docs/deployment.md``.
+- ``schedule.close_month``: the previous month's close (``billing close-month``) at
+  ``SCHEDULE_CLOSE_MONTH`` (01:10 on the 1st), scheduled only when the billing package that
+  provides ``corp.billing.close.close_month`` is installed.
 
 Every task is idempotent (run twice, the second run finds nothing to do), so beat running
 late or twice after a restart does no harm.
 """
 
+import importlib
+import importlib.util
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -28,6 +32,31 @@ from core.extensions import db
 
 RUN_DUE = "schedule.run_due"
 CLEANUP = "schedule.cleanup"
+CLOSE_MONTH = "schedule.close_month"
+MONTH_CLOSE_MODULE = "corp.billing.close"
+
+
+def month_close_available() -> bool:
+    """Whether this build has the billing month close to schedule."""
+    try:
+        return importlib.util.find_spec(MONTH_CLOSE_MODULE) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def close_previous_month() -> dict:
+    """Close the month that ended (idempotent: a closed account month is skipped)."""
+    close_month = importlib.import_module(MONTH_CLOSE_MODULE).close_month
+    last = date.today().replace(day=1) - timedelta(days=1)
+    period = f"{last.year:04d}-{last.month:02d}"
+    try:
+        counts = close_month(period)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    current_app.logger.info("close-month %s: %s", period, counts, extra={"counts": counts})
+    return counts
 
 
 def run_due_work() -> dict:
@@ -93,6 +122,11 @@ def _cleanup_task(_unused_id: int) -> None:
     cleanup()
 
 
+@background.job_kind(CLOSE_MONTH)
+def _close_month_task(_unused_id: int) -> None:
+    close_previous_month()
+
+
 def init_app(app) -> None:
     """Give the app's Celery (``core.background``) its beat schedule from the settings.
 
@@ -106,6 +140,10 @@ def init_app(app) -> None:
         "cleanup": {"task": background.TASK_NAME, "args": (CLEANUP, 0),
                     "schedule": when(app.config["SCHEDULE_CLEANUP"])},
     }
+    if month_close_available():
+        celery.conf.beat_schedule["close-month"] = {
+            "task": background.TASK_NAME, "args": (CLOSE_MONTH, 0),
+            "schedule": when(app.config["SCHEDULE_CLOSE_MONTH"])}
 
 
 @click.command("cleanup")

@@ -29,7 +29,10 @@ def test_beat_schedule_names_run_due_and_cleanup(app):
 
     celery = app.extensions["celery"]
     kinds = {entry["args"][0] for entry in celery.conf.beat_schedule.values()}
-    assert kinds == {portal_schedule.RUN_DUE, portal_schedule.CLEANUP}
+    expected = {portal_schedule.RUN_DUE, portal_schedule.CLEANUP}
+    if portal_schedule.month_close_available():  # the billing package is in this build
+        expected.add(portal_schedule.CLOSE_MONTH)
+    assert kinds == expected
     assert {entry["task"] for entry in celery.conf.beat_schedule.values()} == {
         background.TASK_NAME}
     assert background.TASK_NAME in celery.tasks
@@ -84,3 +87,26 @@ def test_a_job_started_over_http_runs_under_the_request_id(app, client, api_toke
     audited = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "operation.block", AuditEvent.line_id.in_(ids))).all()
     assert len(audited) == 2 and {e.request_id for e in audited} == {request_id}
+
+
+def test_the_month_close_is_scheduled_when_the_billing_package_provides_it(app, monkeypatch):
+    import importlib.machinery
+    import sys
+    import types
+    from datetime import date
+
+    from core import background
+
+    closed = []
+    fake = types.ModuleType("fake_billing_close")
+    fake.__spec__ = importlib.machinery.ModuleSpec("fake_billing_close", None)
+    fake.close_month = lambda period: closed.append(period) or {"accounts": 0}
+    monkeypatch.setitem(sys.modules, "fake_billing_close", fake)
+    monkeypatch.setattr(portal_schedule, "MONTH_CLOSE_MODULE", "fake_billing_close")
+    portal_schedule.init_app(app)
+    entry = app.extensions["celery"].conf.beat_schedule["close-month"]
+    assert entry["args"] == (portal_schedule.CLOSE_MONTH, 0)
+    assert entry["schedule"].day_of_month == {1}
+    background.run(portal_schedule.CLOSE_MONTH, 0)
+    last_month = date.today().replace(day=1) - timedelta(days=1)
+    assert closed == [f"{last_month.year:04d}-{last_month.month:02d}"]
