@@ -24,6 +24,7 @@ def create_app(test_config=None) -> Flask:
     register_errorhandlers(app)
     register_hooks(app)
     register_commands(app)
+    register_schedule(app)
     from core.ui import register_template_helpers
 
     register_template_helpers(app)
@@ -57,6 +58,7 @@ def import_models() -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects of ``core.extensions`` to this app."""
     from core import i18n
+    from core.background import celery_init_app
     from core.extensions import api, babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -74,6 +76,7 @@ def register_extensions(app: Flask) -> None:
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _configure_sqlite(app)
+    celery_init_app(app)
 
 
 def _configure_sqlite(app: Flask) -> None:
@@ -120,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     """Pages and API of every package; each package owns its routes."""
     from auth import api as auth_api
     from auth import views as auth_views
+    from core import health
     from core import views as core_views
     from core.extensions import api, csrf
     from corp import api as corp_api
@@ -129,7 +133,7 @@ def register_blueprints(app: Flask) -> None:
     from roles import api as roles_api
     from roles import views as roles_views
 
-    for module in (core_views, auth_views, corp_views, hierarchy_views, roles_views):
+    for module in (health, core_views, auth_views, corp_views, hierarchy_views, roles_views):
         app.register_blueprint(module.bp)
     for module in (auth_api, corp_api, hierarchy_api, roles_api):
         api.register_blueprint(module.blp)
@@ -165,9 +169,13 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_hooks(app: Flask) -> None:
     """Deny by default, CSRF on cookie-authenticated API writes, security headers."""
+    from core import logs
     from core.extensions import csrf, db
     from core.validation import refuse_control_characters
     from roles.access import enforce_route_marks
+
+    # First: every later hook (and the route mark check) logs under the request id.
+    logs.init_app(app)
 
     @app.before_request
     def check_api_csrf():
@@ -209,9 +217,22 @@ def register_hooks(app: Flask) -> None:
 
 
 
+def register_schedule(app: Flask) -> None:
+    """What Celery beat runs and when (``corp.schedule``)."""
+    from corp import schedule
+
+    schedule.init_app(app)
+
+
 def register_commands(app: Flask) -> None:
     """``flask --app app demo`` and friends."""
-    from corp import demo
+    from core import backup
+    from core.audit import audit_command
+    from corp import demo, schedule
 
     app.cli.add_command(demo.demo_command)
     app.cli.add_command(demo.serve_demo_command)
+    app.cli.add_command(schedule.cleanup_command)
+    app.cli.add_command(backup.backup_command)
+    app.cli.add_command(backup.restore_command)
+    app.cli.add_command(audit_command)

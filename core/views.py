@@ -1,9 +1,7 @@
-"""Pages that belong to no domain: language switch, health check."""
+"""Pages that belong to no domain: the language switch (probes are in ``core.health``)."""
 
-from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
-from sqlalchemy import text
+from flask import Blueprint, current_app, redirect, request, session, url_for
 
-from core.extensions import db
 from core.redirects import safe_next
 from roles.access import public
 
@@ -18,14 +16,6 @@ def set_language():
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale
     return redirect(safe_next(request.form.get("next")))
-
-
-@bp.get("/healthz")
-@public
-def health():
-    """Liveness and database reachability, for load balancers."""
-    db.session.execute(text("SELECT 1"))
-    return jsonify({"status": "ok"})
 
 
 @bp.get("/")

@@ -15,8 +15,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import contains_eager, lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import audit, downloads, uploads
-from core.audit import AuditEvent
+from core import audit, background, downloads, uploads
 from core.db import utcnow
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
@@ -214,11 +213,10 @@ def _storable(selection: dict) -> dict:
 
 def dispatch(job: Job) -> None:
     """After the commit: run the job in the background."""
-    from corp.operations import executor
-
-    executor.submit("job", job.id)
+    background.submit("job", job.id)
 
 
+@background.job_kind("job")
 def run_job(job_id: int) -> None:
     """Work through the job's pending items, one transaction per chunk (commits)."""
     from auth.models import User
@@ -381,7 +379,7 @@ def _record_batch(job, actor, accepted, applied, now) -> None:
         {"line_id": line.id, "created_at": now, "kind": job.type,
          "summary": str(result.summary)[:300]}
         for (_item, line), result in zip(accepted, applied, strict=True)])
-    connection.execute(insert(AuditEvent), [
+    audit.insert_rows([
         {"created_at": now, "company_id": job.company_id, "actor_id": actor.id if actor else None,
          "actor_email": actor.email if actor else "", "action": f"operation.{job.type}",
          "outcome": "ok", "object_type": "line", "object_id": str(line.id), "line_id": line.id,

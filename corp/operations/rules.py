@@ -158,12 +158,13 @@ FREE_POOL_START = 9580000000
 FREE_POOL_SIZE = 200
 
 
-def ensure_free_pool() -> None:
-    """Keep the operator's simulated pool of free numbers stocked."""
+def ensure_free_pool() -> bool:
+    """Keep the operator's simulated pool of free numbers stocked; True if it added numbers
+    (the caller commits them, or every later view would stock the pool again)."""
     free = db.session.scalar(
         select(db.func.count()).select_from(FreeNumber).where(FreeNumber.status == "free"))
     if free >= 20:
-        return
+        return False
     known = set(db.session.scalars(select(FreeNumber.msisdn)))
     used = set(db.session.scalars(select(Line.msisdn).where(Line.msisdn.like("958%"))))
     rows, candidate = [], FREE_POOL_START
@@ -178,6 +179,7 @@ def ensure_free_pool() -> None:
     else:
         from sqlalchemy.dialects.sqlite import insert
     db.session.execute(insert(FreeNumber).values(rows).on_conflict_do_nothing())
+    return True
 
 
 def offered_numbers(line: Line, limit: int = 10) -> list[str]:

@@ -138,9 +138,13 @@ def account_operation(account_id: int):
 
 def line_operations_context(line) -> dict:
     """What the card's operation sections need (called from the card template)."""
-    from corp.operations.rules import forwarding_rules, offered_numbers
+    from corp.operations.rules import ensure_free_pool, forwarding_rules, offered_numbers
 
     perms = access.permissions_at(current_user, line.node.path)
+    if "lines.number_change" in perms and ensure_free_pool():
+        # Keep the simulated operator's pool once stocked: a page view that only read would
+        # roll it back and stock it again (200 inserts) on every view of every card.
+        db.session.commit()
     connected = {ls.service.code for ls in line.services}
     services = db.session.scalars(select(Service).where(Service.active)
                                   .order_by(Service.name)).all()
