@@ -168,8 +168,12 @@ def _chain_pending(session):
         return
     table = AuditEvent.__table__
     connection = session.connection()
-    rows = [dict(row._mapping) for row in connection.execute(
-        select(table).where(table.c.id.in_(ids), table.c.hash.is_(None)).order_by(table.c.id))]
+    rows = []
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), 5000):  # bounded IN lists (SQLite's parameter limit)
+        rows += [dict(row._mapping) for row in connection.execute(
+            select(table).where(table.c.id.in_(unique[start:start + 5000]),
+                                table.c.hash.is_(None)).order_by(table.c.id))]
     by_company = defaultdict(list)
     for row in rows:
         by_company[row["company_id"] or PLATFORM_KEY].append(row)

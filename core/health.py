@@ -3,12 +3,13 @@ Prometheus): ``/healthz`` (the process answers), ``/readyz`` (what it depends on
 ``/metrics`` (never public by default)."""
 
 import hmac
+from functools import lru_cache
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy import text
 
 from core import metrics
-from core.extensions import db, limiter
+from core.extensions import db
 from roles.access import public
 
 bp = Blueprint("health", __name__)
@@ -59,8 +60,18 @@ def _check_database() -> None:
 
 
 def _check_rate_limit_storage() -> None:
-    if not limiter.storage.check():
+    storage = _rate_limit_storage(current_app.config["RATELIMIT_STORAGE_URI"])
+    if not storage.check():
         raise ConnectionError("rate-limit storage did not answer")
+
+
+@lru_cache(maxsize=4)
+def _rate_limit_storage(uri: str):
+    """The configured storage itself (not the limiter's, which is off in some set-ups)."""
+    from limits.storage import storage_from_string
+
+    return storage_from_string(uri, socket_connect_timeout=PROBE_TIMEOUT,
+                               socket_timeout=PROBE_TIMEOUT)
 
 
 def _check_broker() -> None:

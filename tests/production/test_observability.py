@@ -2,6 +2,8 @@
 
 import logging
 
+import pytest
+
 from tests.conftest import PASSWORD
 
 REDIS = "redis://127.0.0.1:6379/6"
@@ -31,6 +33,19 @@ def test_readyz_names_the_rate_limit_storage_that_does_not_answer(make_app):
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["failing"] == ["redis"]
+
+
+def test_readyz_reports_a_reachable_redis(make_app):
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("needs Redis on 127.0.0.1:6379")
+    app = make_app(RATELIMIT_STORAGE_URI=REDIS)
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 200, response.json
+    assert response.json["checks"] == {"database": "ok", "redis": "ok"}
 
 
 def test_metrics_are_not_public_by_default(client):
