@@ -86,7 +86,7 @@ def fill(code: str):
     numbers = request.form.get("numbers", "")
     try:
         ids = line_ids_from_numbers(current_user, numbers) if spec.lines else []
-        if request.form.get("action") == "send":
+        if request.form.get("output") == "send":
             from corp.requests import service as requests_service
 
             filed = requests_service.create_request(

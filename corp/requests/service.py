@@ -205,7 +205,8 @@ def file_credit_settlement_request(operation, actor, target, **_kwargs) -> None:
     fields = forms_service.prefill(get_form("credit_settlement"),
                                    forms_service.portal_facts(actor))
     fields["billing_account"] = target.number
-    create_request(actor, kind="application", subject=str(get_form("credit_settlement").title),
+    subject = f"{get_form('credit_settlement').title}: {target.number}"
+    create_request(actor, kind="application", subject=subject,
                    form_code="credit_settlement", fields=fields, operation=operation)
 
 

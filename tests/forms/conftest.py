@@ -53,3 +53,12 @@ def romashka_lines(app):
     """A few lines of ООО «Ромашка» (company 1): (id, msisdn)."""
     return db.session.execute(select(Line.id, Line.msisdn).where(Line.company_id == 1)
                               .order_by(Line.id).limit(3)).all()
+
+
+@pytest.fixture(autouse=True)
+def attachments_in_tmp(app, tmp_path):
+    """Attachments go to a temporary folder, never the repository's instance folder."""
+    app.config["REQUEST_ATTACHMENTS_DIR"] = str(tmp_path / "attachments")
+    app.config["OPERATIONS_EXECUTOR"] = "eager"
+    app.config["OPERATOR_GATEWAY_DELAY"] = 0
+    return tmp_path / "attachments"
