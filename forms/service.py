@@ -23,12 +23,15 @@ from core import audit
 from core.errors import InvalidInput, NotFound
 from core.extensions import db
 from core.pdf import render_pdf
+from core.ui import NAV
 from corp import validators as v
 from corp.models import BillingAccount, Company, Contract, Line, Tariff
 from corp.service import scoped_lines
 from forms.catalogue import (
+    COMPANY_FIELDS,
     FORMS,
     LINE_COLUMN_LABELS,
+    SIGNATURE_FIELDS,
     YES_NO,
     FormSpec,
     all_fields,
@@ -37,6 +40,7 @@ from forms.catalogue import (
 from forms.models import GeneratedDocument
 from hierarchy.models import Node
 from roles import access
+from roles.permissions import PERMISSIONS, PREDEFINED_ROLES
 
 PERMISSION = "requests.manage"
 MAX_LINES = 5000
@@ -337,8 +341,6 @@ def _line_cell(column: str, line: dict) -> str:
 def document_context(spec: FormSpec, fields: dict, lines: list[dict], facts: dict,
                      number: str) -> dict:
     """Plain values for the PDF template (evaluated in Russian by the caller)."""
-    from forms.catalogue import COMPANY_FIELDS, SIGNATURE_FIELDS
-
     counter = 0
     sections = []
     own = spec.fields
@@ -371,9 +373,6 @@ def document_context(spec: FormSpec, fields: dict, lines: list[dict], facts: dic
 
 def guide_context(facts: dict, number: str) -> dict:
     """The Global administrator's guide, generated from this portal's own catalogues."""
-    from core.ui import NAV
-    from roles.permissions import PERMISSIONS, PREDEFINED_ROLES
-
     spec = FORMS["admin_guide"]
     return {
         "form": {"code": spec.code, "title": str(spec.title), "purpose": str(spec.purpose),

@@ -2,7 +2,7 @@
 
 import io
 
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -82,29 +82,28 @@ def fill(code: str):
         values = service.prefill(spec, service.portal_facts(current_user))
         ids = [int(x) for x in request.args.getlist("line_id") if x.isdigit()]
         return _form_page(spec, values, _numbers_of(current_user, ids))
-    values = {f.name: request.form.get(f.name, "") for f in all_fields(spec)}
-    numbers = request.form.get("numbers", "")
+    values, numbers = submitted_values(spec)
     try:
         ids = line_ids_from_numbers(current_user, numbers) if spec.lines else []
-        if request.form.get("output") == "send":
-            from corp.requests import service as requests_service
-
-            filed = requests_service.create_request(
-                current_user, kind="application", subject=str(spec.title),
-                text=request.form.get("request_text", ""), form_code=spec.code,
-                fields=values, line_ids=ids)
-            db.session.commit()
-            return redirect(url_for("requests.detail", request_id=filed.id))
         document = service.generate(current_user, spec.code, values, ids)
-    except InvalidInput as error:
+    except (InvalidInput, NotFound) as error:
         db.session.rollback()
-        return _form_page(spec, values, numbers, {k: v[0] for k, v in error.errors.items()},
-                          422)
-    except NotFound as error:
-        db.session.rollback()
-        return _form_page(spec, values, numbers, {"numbers": str(error.message)}, 422)
+        return form_page_with_errors(spec, values, numbers, error)
     db.session.commit()
     return _send(document)
+
+
+def submitted_values(spec) -> tuple[dict, str]:
+    """The posted field values and the typed numbers of a form."""
+    return ({f.name: request.form.get(f.name, "") for f in all_fields(spec)},
+            request.form.get("numbers", ""))
+
+
+def form_page_with_errors(spec, values, numbers, error):
+    """The form again (422) with each message beside its field."""
+    if isinstance(error, NotFound):
+        return _form_page(spec, values, numbers, {"numbers": str(error.message)}, 422)
+    return _form_page(spec, values, numbers, {k: v[0] for k, v in error.errors.items()}, 422)
 
 
 def _send(document):

@@ -23,7 +23,8 @@ from core.db import utcnow
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
 from core.uploads import read_attachment
-from corp.models import BillingAccount, Contract, Line, LineEvent
+from corp.models import BillingAccount, Company, Contract, Line, LineEvent
+from corp.operations import service as operations_service
 from corp.requests.models import (
     OPEN_STATUSES,
     REQUEST_KINDS,
@@ -36,6 +37,7 @@ from corp.requests.models import (
 )
 from forms import service as forms_service
 from forms.catalogue import get_form
+from forms.models import GeneratedDocument
 from hierarchy.models import Node
 from roles import access
 
@@ -303,8 +305,6 @@ def attachment_bytes(attachment: RequestAttachment) -> bytes:
 
 def request_document(actor, item: Request):
     """The generated form a request carries (staff too may download it)."""
-    from forms.models import GeneratedDocument
-
     if not item.document_id:
         raise NotFound()
     return db.session.get(GeneratedDocument, item.document_id)
@@ -348,8 +348,6 @@ def transition(staff, item: Request, to: str, comment="") -> Request:
         if to == "done":
             item.action_result = run_consent_action(staff, item)
         elif item.operation_id:
-            from corp.operations import service as operations_service
-
             operations_service.decide(staff, item.operation_id, False, comment)
     else:
         _close(item, staff, to, comment)
@@ -362,8 +360,6 @@ def run_consent_action(staff, item: Request) -> dict:
     params = item.action_params or {}
     action = item.consent_action
     if action == "settlement_credit":
-        from corp.operations import service as operations_service
-
         operation = operations_service.decide(staff, item.operation_id, True)
         if operation.status != "done":
             raise Conflict(_("The operator could not apply it: %(e)s", e=operation.error))
@@ -414,7 +410,5 @@ def run_consent_action(staff, item: Request) -> dict:
 
 def companies_with_requests() -> list[tuple[int, str]]:
     """(id, name) of companies, for the staff queue's filter."""
-    from corp.models import Company
-
     return db.session.execute(select(Company.id, Company.name).order_by(Company.name)).all()
 

@@ -2,16 +2,27 @@
 
 import io
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from auth.models import User
 from core.errors import Conflict, InvalidInput, NotFound
 from core.extensions import db
 from corp.requests import service
 from corp.requests.models import REQUEST_KINDS, REQUEST_STATUSES
 from forms import service as forms_service
-from forms.views import line_ids_from_numbers
+from forms.catalogue import get_form
+from forms.views import form_page_with_errors, line_ids_from_numbers, submitted_values
 from roles.access import require
 
 bp = Blueprint("requests", __name__)
@@ -63,10 +74,29 @@ def new():
     return redirect(url_for("requests.detail", request_id=item.id))
 
 
+@bp.post("/requests/forms/<code>/send")
+@require(PERMISSION)
+def send_application(code: str):
+    """Send a filled form to the operator as an application (the form page's second button)."""
+    spec = get_form(code)
+    if spec is None or spec.guide:
+        abort(404)
+    values, numbers = submitted_values(spec)
+    try:
+        ids = line_ids_from_numbers(current_user, numbers) if spec.lines else []
+        item = service.create_request(current_user, kind="application", subject=str(spec.title),
+                                      text=request.form.get("request_text", ""),
+                                      form_code=spec.code, fields=values, line_ids=ids)
+    except (InvalidInput, NotFound) as error:
+        db.session.rollback()
+        return form_page_with_errors(spec, values, numbers, error)
+    db.session.commit()
+    flash(_("Your request has been sent to the operator."), "success")
+    return redirect(url_for("requests.detail", request_id=item.id))
+
+
 def detail_context(item) -> dict:
     """What the request page shows (company and staff pages alike)."""
-    from auth.models import User
-
     authors = {c.author_id for c in item.comments}
     names = {u.id: (u.name or u.email) for u in db.session.query(User).filter(
         User.id.in_(authors | {item.created_by or 0})).all()} if authors or item.created_by \

@@ -37,8 +37,7 @@ def test_errors_appear_beside_the_fields_and_nothing_is_generated(login_as, user
     fields = valid_fields(users["admin"], "claim")
     fields.update(inn="1234567890", claim_subject="")
     before = db.session.scalar(select(db.func.count(GeneratedDocument.id)))
-    response = login_as(ADMIN).post("/requests/forms/claim", data={**fields,
-                                                                   "output": "download"})
+    response = login_as(ADMIN).post("/requests/forms/claim", data=fields)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="f-inn"' in html and 'id="e-inn"' in html and 'id="e-claim_subject"' in html
@@ -49,7 +48,7 @@ def test_download_and_send_from_the_page(login_as, users):
     client = login_as(ADMIN)
     line = db.session.scalar(select(Line).where(Line.company_id == 1).order_by(Line.id))
     fields = valid_fields(users["admin"], "number_sim_change")
-    data = {**fields, "numbers": f"8 {line.msisdn}", "output": "download"}
+    data = {**fields, "numbers": f"8 {line.msisdn}"}
     pdf = client.post("/requests/forms/number_sim_change", data=data)
     assert pdf.status_code == 200, re.findall(r"invalid-feedback[^>]*>([^<]*)",
                                               pdf.get_data().decode(errors="replace"))
@@ -58,7 +57,7 @@ def test_download_and_send_from_the_page(login_as, users):
     unknown = client.post("/requests/forms/number_sim_change",
                           data={**data, "numbers": "+7 999 000-00-00"})
     assert unknown.status_code == 422 and "+7 999 000-00-00" in unknown.get_data(as_text=True)
-    sent = client.post("/requests/forms/number_sim_change", data={**data, "output": "send"})
+    sent = client.post("/requests/forms/number_sim_change/send", data=data)
     assert sent.status_code == 302
     item = db.session.scalar(select(Request).order_by(Request.id.desc()))
     assert item.kind == "application" and item.form_code == "number_sim_change"
