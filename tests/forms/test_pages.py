@@ -54,6 +54,11 @@ def test_download_and_send_from_the_page(login_as, users):
                                               pdf.get_data().decode(errors="replace"))
     assert pdf.mimetype == "application/pdf"
     assert format_msisdn(line.msisdn) in pdf_text(pdf.data)
+    # Recorded: listed on the catalogue page, and its link serves the very same bytes.
+    document = db.session.scalar(select(GeneratedDocument).order_by(GeneratedDocument.id.desc()))
+    assert f"/requests/documents/{document.id}.pdf" in client.get("/requests/forms").get_data(
+        as_text=True)
+    assert client.get(f"/requests/documents/{document.id}.pdf").data == pdf.data
     unknown = client.post("/requests/forms/number_sim_change",
                           data={**data, "numbers": "+7 999 000-00-00"})
     assert unknown.status_code == 422 and "+7 999 000-00-00" in unknown.get_data(as_text=True)
