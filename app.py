@@ -40,6 +40,7 @@ MODEL_MODULES = (
     "roles.models",
     "corp.operations.models",
     "forms.models",
+    "corp.requests.models",
 )
 
 
@@ -149,7 +150,8 @@ def _optional_blueprints():
     import importlib
 
     found = []
-    for name in ("corp.operations.routes", "forms.routes"):
+    for name in ("corp.operations.routes", "forms.routes", "corp.requests.routes",
+                 "staff.routes"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as error:

@@ -41,7 +41,21 @@ class Defaults:
     # Swagger UI and ReDoc load their assets from a CDN; the portal serves only the document.
     OPENAPI_SWAGGER_UI_PATH = None
     OPENAPI_REDOC_PATH = None
+    # The operator's name and details printed on application forms (settings, not code:
+    # the operator's own brand is not part of the product). Override in instance/config.py
+    # or the environment (OPERATOR_NAME, OPERATOR_INN, ...).
     OPERATOR_NAME = "Оператор связи"
+    OPERATOR_INN = ""
+    OPERATOR_KPP = ""
+    OPERATOR_OGRN = ""
+    OPERATOR_ADDRESS = ""
+    OPERATOR_PHONE = ""
+    OPERATOR_EMAIL = ""
+    OPERATOR_WEBSITE = ""
+    # Files attached to requests (обращения): stored under the instance folder, outside the
+    # web root; checked by content (PDF/JPEG/PNG) and size.
+    REQUEST_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+    REQUEST_ATTACHMENTS_DIR = None  # default: <instance>/attachments
     # Background work (``core.background``): in-process by default; Celery when a broker URL
     # is configured.
     CELERY_BROKER_URL = None
@@ -103,6 +117,9 @@ ENV_SETTINGS = {
     "SCHEDULE_CLOSE_MONTH": ("SCHEDULE_CLOSE_MONTH", str),
     "REPORT_FILES_DIR": ("REPORT_FILES_DIR", str),
     "REPORT_FILES_MAX_AGE_DAYS": ("REPORT_FILES_MAX_AGE_DAYS", int),
+    **{f"OPERATOR_{k}": (f"OPERATOR_{k}", str) for k in (
+        "NAME", "INN", "KPP", "OGRN", "ADDRESS", "PHONE", "EMAIL", "WEBSITE")},
+    "REQUEST_ATTACHMENTS_DIR": ("REQUEST_ATTACHMENTS_DIR", str),
 }
 
 

@@ -20,7 +20,7 @@ from core.db import utcnow
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
 from corp.models import BillingAccount, Line, LineEvent
-from corp.operations import rules
+from corp.operations import rules, signals
 from corp.operations.gateway import GatewayError, get_gateway
 from corp.operations.models import OPERATION_STATUSES, Operation, PromisedPayment
 from corp.operations.rules import ChangedMeanwhile, Refused
@@ -133,6 +133,8 @@ def _submit(actor, spec, target, params, version, idempotency_key) -> Operation:
     elif not _runs_in_background():
         _apply(operation, actor, target, loaded)
     db.session.flush()
+    if operation.status == "awaiting_operator":
+        signals.awaiting_operator.send(operation, actor=actor, target=target)
     return operation
 
 
@@ -313,12 +315,14 @@ def decide(staff, operation_id: int, approve: bool, reason: str = "", credit_lim
         operation.error = _("Rejected by the operator") + (f": {reason}" if reason else "")
         _history(operation, target, operation.error, staff, {}, {"rejected": reason})
         db.session.flush()
+        signals.operator_decided.send(operation, staff=staff, approved=False, reason=reason)
         return operation
     params = rules.validate_params(operation.type, operation.params)
     if credit_limit is not None:
         params["credit_limit"] = credit_limit
     _apply(operation, staff, target, params)
     db.session.flush()
+    signals.operator_decided.send(operation, staff=staff, approved=True, reason=reason)
     return operation
 
 

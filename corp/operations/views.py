@@ -3,7 +3,7 @@ a job's progress, the operator's approval queue. Thin: parse the form, call the 
 
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -315,7 +315,10 @@ def bulk():
 @bp.get("/operations/approvals")
 @operator_staff
 def approvals():
-    """Operations waiting for the operator (credit settlement requests)."""
+    """The approval queue moved into requests: each waiting operation has its application
+    there, decided from the staff workspace."""
+    if "staff.queue" in current_app.view_functions:
+        return redirect(url_for("staff.queue", kind="application", status="submitted"))
     items = service.awaiting_operator()
     accounts = {a.id: a for a in db.session.scalars(select(BillingAccount).where(
         BillingAccount.id.in_({o.billing_account_id for o in items})))}

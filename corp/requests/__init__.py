@@ -1,0 +1,1 @@
+"""Requests to the operator (обращения): claims, applications with a generated form, questions."""

@@ -1,0 +1,176 @@
+"""JSON API of requests: the same service functions as the company and staff pages.
+
+``GET /requests`` answers the caller's company (``requests.manage``) or, for operator staff,
+the queue of every company; the transition is for operator staff only.
+"""
+
+import io
+
+from flask import request, send_file
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import Schema, validate
+from marshmallow import fields as ma
+
+from core.extensions import db
+from corp.requests import service
+from corp.requests.models import REQUEST_KINDS, REQUEST_STATUSES
+from roles.access import authenticated, operator_staff
+
+blp = Blueprint("Requests", __name__, url_prefix="/api/v1",
+                description="Requests to the operator (обращения): claims, applications, questions")
+
+
+class CommentSchema(Schema):
+    id = ma.Integer()
+    text = ma.String()
+    by_operator = ma.Boolean()
+    author_id = ma.Integer(allow_none=True)
+    created_at = ma.DateTime()
+
+
+class AttachmentSchema(Schema):
+    id = ma.Integer()
+    filename = ma.String()
+    kind = ma.String()
+    size = ma.Integer()
+    sha256 = ma.String()
+    by_operator = ma.Boolean()
+    created_at = ma.DateTime()
+
+
+class RequestSchema(Schema):
+    id = ma.Integer()
+    company_id = ma.Integer()
+    kind = ma.String()
+    subject = ma.String()
+    text = ma.String()
+    status = ma.String()
+    form_code = ma.String(allow_none=True)
+    document_id = ma.Integer(allow_none=True)
+    consent_action = ma.String(allow_none=True)
+    action_result = ma.Dict(allow_none=True)
+    operation_id = ma.Integer(allow_none=True)
+    assignee_id = ma.Integer(allow_none=True)
+    created_at = ma.DateTime()
+    updated_at = ma.DateTime()
+    closed_at = ma.DateTime(allow_none=True)
+
+
+class RequestDetailSchema(RequestSchema):
+    line_ids = ma.Method("_line_ids")
+    comments = ma.List(ma.Nested(CommentSchema))
+    attachments = ma.List(ma.Nested(AttachmentSchema))
+
+    def _line_ids(self, obj):
+        return [line.line_id for line in obj.lines]
+
+
+class RequestListArgs(Schema):
+    status = ma.String(validate=validate.OneOf(REQUEST_STATUSES))
+    kind = ma.String(validate=validate.OneOf(REQUEST_KINDS))
+    company_id = ma.Integer(metadata={"description": "operator staff only"})
+    older_than_days = ma.Integer(validate=validate.Range(min=0, max=3650))
+
+
+class NewRequestSchema(Schema):
+    kind = ma.String(required=True, validate=validate.OneOf(REQUEST_KINDS))
+    subject = ma.String(required=True)
+    text = ma.String(load_default="")
+    form_code = ma.String(load_default=None, allow_none=True)
+    fields = ma.Dict(keys=ma.String(), load_default=dict)
+    line_ids = ma.List(ma.Integer(strict=True), load_default=list)
+
+
+class NewCommentSchema(Schema):
+    text = ma.String(required=True)
+
+
+class TransitionSchema(Schema):
+    to = ma.String(required=True, validate=validate.OneOf(("in_progress", "done",
+                                                                "rejected")))
+    comment = ma.String(load_default="")
+
+
+class CreatedSchema(Schema):
+    id = ma.Integer()
+
+
+@blp.route("/requests", methods=["GET"])
+@blp.arguments(RequestListArgs, location="query")
+@blp.response(200, RequestSchema(many=True))
+@authenticated
+def list_requests(args):
+    """The caller's company's requests (``requests.manage``); operator staff: the queue."""
+    return service.list_requests(current_user, **args)
+
+
+@blp.route("/requests", methods=["POST"])
+@blp.arguments(NewRequestSchema)
+@blp.response(201, CreatedSchema)
+@blp.alt_response(404, description="a line out of scope or of another company")
+@blp.alt_response(422, description="field errors; nothing filed")
+@authenticated
+def create_request(body):
+    """File a claim, a question, or an application carrying its generated form."""
+    item = service.create_request(current_user, **body)
+    db.session.commit()
+    return {"id": item.id}
+
+
+@blp.route("/requests/<int:request_id>", methods=["GET"])
+@blp.response(200, RequestDetailSchema)
+@blp.alt_response(404, description="unknown, another company's, or about lines out of scope")
+@authenticated
+def get_request(request_id):
+    """One request with its comments and attachments."""
+    return service.get_request(current_user, request_id)
+
+
+@blp.route("/requests/<int:request_id>/comments", methods=["POST"])
+@blp.arguments(NewCommentSchema)
+@blp.response(201, CommentSchema)
+@authenticated
+def add_comment(body, request_id):
+    """Comment (the company or operator staff) on an open request."""
+    item = service.get_request(current_user, request_id)
+    comment = service.add_comment(current_user, item, body["text"])
+    db.session.commit()
+    return comment
+
+
+@blp.route("/requests/<int:request_id>/transition", methods=["POST"])
+@blp.arguments(TransitionSchema)
+@blp.response(200, RequestSchema)
+@blp.alt_response(409, description="not allowed from the current status, or the action failed")
+@operator_staff
+def transition(body, request_id):
+    """Operator staff: take (in_progress), approve (done: runs a consent action) or reject."""
+    item = service.get_request(current_user, request_id)
+    service.transition(current_user, item, body["to"], body["comment"])
+    db.session.commit()
+    return item
+
+
+@blp.route("/requests/<int:request_id>/attachments", methods=["POST"])
+@blp.response(201, AttachmentSchema)
+@blp.alt_response(422, description="no file, too large, or not a PDF/JPEG/PNG by content")
+@authenticated
+def add_attachment(request_id):
+    """Attach a file (multipart field ``file``): PDF, JPEG or PNG, checked by content."""
+    item = service.get_request(current_user, request_id)
+    attachment = service.add_attachment(current_user, item, request.files.get("file"))
+    db.session.commit()
+    return attachment
+
+
+@blp.route("/requests/<int:request_id>/attachments/<int:attachment_id>", methods=["GET"])
+@blp.response(200, content_type="application/octet-stream")
+@authenticated
+def get_attachment(request_id, attachment_id):
+    """Download an attached file."""
+    item = service.get_request(current_user, request_id)
+    attachment = service.get_attachment(current_user, item, attachment_id)
+    return send_file(io.BytesIO(service.attachment_bytes(attachment)),
+                     mimetype=service.MIME[attachment.kind], as_attachment=True,
+                     download_name=attachment.filename)

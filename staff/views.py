@@ -1,0 +1,121 @@
+"""Operator staff pages: the queue of requests of every company, one request, decisions.
+
+Staff see requests and what is attached to them; they never reach a company's line
+management pages (those need company permissions staff do not hold).
+"""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from core.errors import Conflict, InvalidInput
+from core.extensions import db
+from corp.models import Company
+from corp.requests import service
+from corp.requests.models import REQUEST_KINDS, REQUEST_STATUSES
+from corp.requests.views import detail_context, send_attachment, send_document
+from roles.access import operator_staff
+
+bp = Blueprint("staff", __name__)
+
+
+def _int(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@bp.get("/staff/requests")
+@operator_staff
+def queue():
+    """Requests of every company, oldest first, filtered by status, kind, company, age."""
+    filters = {"status": request.args.get("status") or None,
+               "kind": request.args.get("kind") or None,
+               "company_id": _int(request.args.get("company_id")),
+               "older_than_days": _int(request.args.get("older_than_days"))}
+    if filters["status"] not in (None, *REQUEST_STATUSES):
+        filters["status"] = None
+    if filters["kind"] not in (None, *REQUEST_KINDS):
+        filters["kind"] = None
+    if filters["older_than_days"] is not None and not 0 <= filters["older_than_days"] <= 3650:
+        filters["older_than_days"] = None
+    items = service.list_requests(current_user, **filters)
+    companies = dict(service.companies_with_requests())
+    return render_template("staff/queue.html", items=items, filters=filters,
+                           companies=companies, statuses=REQUEST_STATUSES, kinds=REQUEST_KINDS)
+
+
+@bp.get("/staff/requests/<int:request_id>")
+@operator_staff
+def detail(request_id: int):
+    """One request as staff see it, with take / comment / approve / reject."""
+    item = service.get_request(current_user, request_id)
+    company = db.session.get(Company, item.company_id)
+    return render_template("requests/detail.html", **detail_context(item), staff=True,
+                           company_name=company.name if company else "")
+
+
+def _back(request_id):
+    return redirect(url_for("staff.detail", request_id=request_id))
+
+
+@bp.post("/staff/requests/<int:request_id>/transition")
+@operator_staff
+def transition(request_id: int):
+    """Take, approve or reject (with the reply as a comment)."""
+    item = service.get_request(current_user, request_id)
+    try:
+        service.transition(current_user, item, request.form.get("to", ""),
+                           request.form.get("comment", ""))
+    except (InvalidInput, Conflict) as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+    else:
+        db.session.commit()
+        flash(_("Saved."), "success")
+    return _back(request_id)
+
+
+@bp.post("/staff/requests/<int:request_id>/comments")
+@operator_staff
+def comment(request_id: int):
+    """Reply to the company."""
+    item = service.get_request(current_user, request_id)
+    try:
+        service.add_comment(current_user, item, request.form.get("text", ""))
+    except (InvalidInput, Conflict) as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+    else:
+        db.session.commit()
+    return _back(request_id)
+
+
+@bp.post("/staff/requests/<int:request_id>/attachments")
+@operator_staff
+def attach(request_id: int):
+    """Attach a file for the company."""
+    item = service.get_request(current_user, request_id)
+    try:
+        service.add_attachment(current_user, item, request.files.get("file"))
+    except (InvalidInput, Conflict) as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+    else:
+        db.session.commit()
+    return _back(request_id)
+
+
+@bp.get("/staff/requests/<int:request_id>/attachments/<int:attachment_id>")
+@operator_staff
+def attachment(request_id: int, attachment_id: int):
+    """Download a file attached to the request."""
+    return send_attachment(service.get_request(current_user, request_id), attachment_id)
+
+
+@bp.get("/staff/requests/<int:request_id>/document")
+@operator_staff
+def document(request_id: int):
+    """Download the application form the request carries."""
+    return send_document(service.get_request(current_user, request_id))

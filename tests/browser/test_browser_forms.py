@@ -1,0 +1,87 @@
+"""In Chromium: fill and download the SIM-replacement form; file a claim with a picture and
+read the operator's reply."""
+
+import io
+import re
+from pathlib import Path
+
+import pypdf
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from corp.validators import format_msisdn, luhn_check_digit
+from tests.conftest import browser_login
+
+pytestmark = pytest.mark.browser
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 128
+
+
+def _a_line(live_server):
+    from core.extensions import db
+    from corp.models import Line
+
+    with live_server.app.app_context():
+        msisdn = db.session.scalar(select(Line.msisdn).where(
+            Line.company_id == 1, Line.status == "active").order_by(Line.id.desc()))
+        db.session.remove()
+        return msisdn
+
+
+def _switch_user(page, email):
+    page.get_by_test_id("logout").click()
+    browser_login(page, email)
+
+
+def test_sim_replacement_form_then_a_claim_answered_by_the_operator(page, live_server,
+                                                                    tmp_path):
+    live_server.app.config["REQUEST_ATTACHMENTS_DIR"] = str(tmp_path)
+    msisdn = _a_line(live_server)
+    new_iccid = "897010269999000011" + luhn_check_digit("897010269999000011")
+    browser_login(page, "admin@romashka.example")
+
+    page.goto("/requests")
+    page.get_by_test_id("forms-link").click()
+    page.locator('[data-form="number_sim_change"] a').click()
+    form = page.get_by_test_id("form-number_sim_change")
+    expect(form.locator("#f-inn")).not_to_have_value("")  # prefilled from the company
+    form.locator("#f-action").select_option("sim_replace")
+    form.locator("#f-new_iccid").fill(new_iccid)
+    form.locator("#f-reason").fill("Карта повреждена")
+    form.locator("#f-numbers").fill(format_msisdn(msisdn))
+    with page.expect_download() as download_info:
+        form.get_by_test_id("download-pdf").click()
+    data = Path(download_info.value.path()).read_bytes()
+    assert data.startswith(b"%PDF")
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages)
+    assert format_msisdn(msisdn) in text and new_iccid in text and "Карта повреждена" in text
+
+    page.goto("/requests")
+    page.get_by_test_id("new-claim").click()
+    page.fill("#subject", "Не работает интернет в роуминге")
+    page.fill("#text", "С 1 декабря не работает мобильный интернет.")
+    page.set_input_files("#file", files=[{"name": "screen.png", "mimeType": "image/png",
+                                          "buffer": PNG}])
+    page.get_by_test_id("submit-request").click()
+    expect(page.get_by_test_id("attachments")).to_contain_text("screen.png")
+    request_url = page.url
+    request_id = re.search(r"/requests/(\d+)", request_url).group(1)
+
+    _switch_user(page, "staff@operator.example")
+    page.goto("/staff/requests")
+    page.locator(f'[data-request="{request_id}"] a').click()
+    expect(page.get_by_test_id("attachments")).to_contain_text("screen.png")
+    page.get_by_test_id("take").click()
+    expect(page.get_by_test_id("request-status").locator("[data-status]")).to_have_attribute(
+        "data-status", "in_progress")
+    page.fill("#decision-comment", "Настройки роуминга обновлены, перезагрузите телефон.")
+    page.get_by_test_id("approve").click()
+    expect(page.get_by_test_id("request-status").locator("[data-status]")).to_have_attribute(
+        "data-status", "done")
+
+    _switch_user(page, "admin@romashka.example")
+    page.goto(request_url)
+    expect(page.get_by_test_id("comments")).to_contain_text(
+        "Настройки роуминга обновлены, перезагрузите телефон.")
+    expect(page.get_by_test_id("request-status").locator("[data-status]")).to_have_attribute(
+        "data-status", "done")
