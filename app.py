@@ -125,6 +125,7 @@ def _load_user_from_request(req):
 
 def register_blueprints(app: Flask) -> None:
     """Pages and API of every package; each package owns its routes."""
+    from auth import account_api, account_views
     from auth import api as auth_api
     from auth import views as auth_views
     from core import views as core_views
@@ -136,9 +137,9 @@ def register_blueprints(app: Flask) -> None:
     from roles import api as roles_api
     from roles import views as roles_views
 
-    for module in (core_views, auth_views, corp_views, hierarchy_views, roles_views):
+    for module in (core_views, auth_views, account_views, corp_views, hierarchy_views, roles_views):
         app.register_blueprint(module.bp)
-    for module in (auth_api, corp_api, hierarchy_api, roles_api):
+    for module in (auth_api, account_api, corp_api, hierarchy_api, roles_api):
         api.register_blueprint(module.blp)
         # Bearer-token calls carry no cookie to forge; cookie-authenticated API writes are
         # CSRF-checked in ``check_api_csrf`` below.

@@ -7,6 +7,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from auth.devices import describe_device
 from auth.models import ApiToken, LoginThrottle, User, UserSession
 from auth.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from core import audit
@@ -87,6 +88,8 @@ def start_session(user: User, *, ip: str = "", user_agent: str = "") -> UserSess
         user_id=user.id,
         ip=ip[:64],
         user_agent=(user_agent or "")[:300],
+        device=describe_device(user_agent),
+        reauth_at=utcnow(),  # signing in proves the password (and code) just now
     )
     db.session.add(session)
     audit.record("auth.login", actor=user, object_type="user", object_id=user.id)
@@ -151,13 +154,19 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(user: User) -> tuple[str, ApiToken]:
+def issue_token(user: User, *, ip: str = "", user_agent: str = "") -> tuple[str, ApiToken]:
     """Create an API bearer token; the plain token is returned once and never stored."""
     token = secrets.token_urlsafe(32)
+    now = utcnow()
     row = ApiToken(
         user_id=user.id,
         token_hash=_digest(token),
-        expires_at=utcnow() + current_app.config["API_TOKEN_LIFETIME"],
+        expires_at=now + current_app.config["API_TOKEN_LIFETIME"],
+        ip=(ip or "")[:64],
+        user_agent=(user_agent or "")[:300],
+        device=describe_device(user_agent),
+        reauth_at=now,
+        last_seen_at=now,
     )
     db.session.add(row)
     audit.record("auth.token_issued", actor=user, object_type="user", object_id=user.id)
@@ -169,9 +178,16 @@ def load_token(token: str | None) -> User | None:
     if not token:
         return None
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
-    return row.user if row.user.active else None
+    if not row.user.active:
+        return None
+    # Shown in the user's sessions list; touched at most once a minute.
+    if row.last_seen_at is None or (now - row.last_seen_at).total_seconds() > 60:
+        row.last_seen_at = now
+        db.session.commit()
+    return row.user
 
 
 def change_password(

@@ -61,6 +61,14 @@ class Defaults:
     # is always used (tests point it at a loopback server or leave it unset).
     MAIL_SUPPRESS_SEND = False
     MAIL_OUTBOX_DIR = None
+    # Accounts: one-time codes by e-mail, re-authentication, two-factor sign-in.
+    ONE_TIME_CODE_LIFETIME = timedelta(minutes=15)
+    ONE_TIME_CODE_MAX_ATTEMPTS = 5
+    REAUTH_WINDOW = timedelta(minutes=10)
+    OTP_MAX_FAILURES = 5
+    OTP_ISSUER = "Virtual Manager"
+    RECOVERY_RATE_LIMIT_PER_SOURCE = "20 per hour"
+    RECOVERY_RATE_LIMIT_PER_ADDRESS = "5 per hour"
 
 
 ENV_SETTINGS = {

@@ -169,11 +169,13 @@ class Outbox:
     def messages(self, to: str | None = None) -> list:
         """Messages in the order written, optionally only those addressed to ``to``."""
         from email import message_from_bytes, policy
+        from email.utils import getaddresses
 
         found = []
         for path in sorted(self.folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
             message = message_from_bytes(path.read_bytes(), policy=policy.default)
-            if to is None or to.lower() in str(message["To"]).lower():
+            addresses = {a.lower() for _name, a in getaddresses([str(message["To"])])}
+            if to is None or to.lower() in addresses:
                 found.append(message)
         return found
 

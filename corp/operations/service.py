@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from auth.reauth import require_recent_auth
 from core import audit
 from core.db import utcnow
 from core.errors import InvalidInput, NotFound, PermissionDenied
@@ -69,6 +70,8 @@ def submit_account_operation(actor, account_id: int, type_name, params, *, versi
         return found
     spec = rules.operation_type(type_name, "account")
     account = get_account(actor, account_id, spec.permission)
+    if spec.name == "settlement_method_set":
+        require_recent_auth(actor, spec.name)  # a password (and code) in the last minutes
     return _submit(actor, spec, account, params, version, idempotency_key)
 
 
