@@ -226,9 +226,10 @@ def is_administrator(user: User) -> bool:
 
 def enrolment_required(user: User) -> bool:
     """Whether the user must set up two-factor sign-in before doing anything else."""
-    if user.company_id is None or is_enabled(user):
+    # Cheapest first: most companies don't require it, and this runs on every request.
+    if not company_requires_admin_2fa(user.company_id):
         return False
-    return company_requires_admin_2fa(user.company_id) and is_administrator(user)
+    return is_administrator(user) and not is_enabled(user)
 
 
 def set_company_requirement(actor: User, required: bool) -> CompanySecurityPolicy:
