@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, jsonify, redirect, request, session, u
 from sqlalchemy import text
 
 from core.extensions import db
+from core.redirects import safe_next
 from roles.access import public
 
 bp = Blueprint("core", __name__)
@@ -16,10 +17,7 @@ def set_language():
     locale = request.form.get("locale", "")
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("corp.dashboard")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.get("/healthz")

@@ -231,10 +231,13 @@ def dashboard(actor) -> dict:
 
 
 def billing_accounts(actor):
-    """The company's billing accounts (company-wide objects: the actor needs a root scope)."""
+    """The billing accounts the actor may see, filtered in SQL: every account of the company
+    for a company-wide viewer, else only those billing a line in the actor's view scope
+    (the billing page and the API both list through here)."""
+    query = select(BillingAccount).where(BillingAccount.company_id == actor.company_id)
+    if not access.has_company_scope(actor, "lines.view"):
+        visible = scoped_lines(actor).with_only_columns(Line.billing_account_id)
+        query = query.where(BillingAccount.id.in_(visible.scalar_subquery()))
     return db.session.scalars(
-        select(BillingAccount)
-        .where(BillingAccount.company_id == actor.company_id)
-        .options(selectinload(BillingAccount.contract))
-        .order_by(BillingAccount.number)
+        query.options(selectinload(BillingAccount.contract)).order_by(BillingAccount.number)
     ).all()

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from auth.models import User
 from core.errors import Conflict, InvalidInput
 from core.extensions import db
+from core.uploads import read_bytes
 from corp import service as corp_service
 from corp.models import LINE_STATUSES
 from hierarchy import editing, service, transfer
@@ -333,8 +334,8 @@ def import_():
     if upload is None or not upload.filename:
         flash(_("Choose a CSV or XLSX file."), "warning")
         return redirect(url_for("hierarchy.import_"))
-    data = upload.stream.read(transfer.MAX_UPLOAD_BYTES + 1)
     try:
+        data = read_bytes(upload, transfer.MAX_UPLOAD_BYTES)
         preview = transfer.import_file(current_user, data, upload.filename, dry_run=True)
     except InvalidInput as error:
         db.session.rollback()
