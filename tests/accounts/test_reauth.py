@@ -110,3 +110,25 @@ def test_pages_ask_for_the_password_and_return_to_the_action(client, fresh_user,
     assert done.status_code == 302 and done.headers["Location"].endswith("/account/two-factor")
     assert client.post("/account/two-factor", data={"action": "start"}).status_code == 302
     assert "<svg" in client.get("/account/two-factor").get_data(as_text=True)
+
+
+def test_granting_global_administrator_on_the_page_asks_for_the_password(
+    client, users, fresh_user, login_as
+):
+    login_as(users["admin"].email)
+    _age_browser_sessions(users["admin"])
+    role = db.session.scalar(select(Role).where(Role.key == "global_admin"))
+    user_page = f"http://localhost/admin/users/{fresh_user.id}"
+    response = client.post(f"/admin/users/{fresh_user.id}/assignments",
+                           data={"role_id": role.id, "node_id": ""},
+                           headers={"Referer": user_page})
+    assert response.status_code == 302
+    assert "/account/confirm" in response.headers["Location"]
+    done = client.post(response.headers["Location"], data={"password": PASSWORD})
+    assert done.headers["Location"].endswith(f"/admin/users/{fresh_user.id}")
+    again = client.post(f"/admin/users/{fresh_user.id}/assignments",
+                        data={"role_id": role.id, "node_id": ""})
+    assert again.status_code == 302 and "/account/confirm" not in again.headers["Location"]
+    from roles.users import is_global_admin
+
+    assert is_global_admin(fresh_user)
