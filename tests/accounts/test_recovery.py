@@ -39,7 +39,7 @@ def test_code_by_mail_sets_the_new_password_and_ends_every_session(
     assert client.get("/api/v1/me", headers=headers).status_code == 200
     _request(client, "Accountant@Romashka.example ")
     message = outbox.last("accountant@romashka.example")
-    assert "Код" in message["Subject"] or "код" in message.get_body(("plain",)).get_content()
+    assert message["Subject"].startswith("Код восстановления пароля")
     assert message.get_body(("html",)) is not None
     response = _confirm(client, users["accountant"].email, code_from(message))
     assert response.status_code == 204
@@ -160,3 +160,17 @@ def test_reset_page_shows_a_wrong_code_beside_the_field(client, users):
         "confirm": NEW_PASSWORD})
     assert response.status_code == 200
     assert "invalid-feedback" in response.get_data(as_text=True)
+
+
+def test_mail_is_in_the_users_language(client, outbox, fresh_user):
+    _request(client, fresh_user.email)
+    russian = outbox.last(fresh_user.email)
+    assert russian["Subject"].startswith("Код восстановления пароля")
+    assert "Ваш код" in russian.get_body(("plain",)).get_content()
+    fresh_user.locale = "en"
+    db.session.commit()
+    _request(client, fresh_user.email)
+    english = outbox.last(fresh_user.email)
+    assert english["Subject"].startswith("Password recovery code")
+    assert "Your code" in english.get_body(("plain",)).get_content()
+    assert code_from(english) in english.get_body(("html",)).get_content()
