@@ -29,6 +29,7 @@ def create_app(test_config=None) -> Flask:
 
 MODEL_MODULES = (
     "core.audit",
+    "core.security_log",
     "auth.models",
     "corp.models",
     "hierarchy.models",

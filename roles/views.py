@@ -8,7 +8,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from auth.reauth import ReauthRequired
-from core import downloads
+from core import downloads, security_log
 from core.audit import flush_refusals
 from core.errors import DomainError, InvalidInput, NotFound
 from core.extensions import db
@@ -24,6 +24,7 @@ bp = Blueprint("roles", __name__)
 add_nav_item(NavItem("roles.users", _l("Administration"), "users.manage"))
 add_nav_item(NavItem("roles.audit", _l("Audit log"), "audit.view"))
 add_nav_item(NavItem("roles.companies", _l("Companies"), operator_staff=True))
+add_nav_item(NavItem("roles.security_events", _l("Security events"), operator_staff=True))
 
 
 def _me():
@@ -344,8 +345,26 @@ def audit():
 def audit_csv():
     """The filtered audit log as a CSV file."""
     flt = audit_log.AuditFilter.from_args(request.args)
+    security_log.record("download.audit", actor=_me(), status=200,
+                        detail=request.query_string.decode("utf-8", "replace"))
     return downloads.csv_response("audit.csv", audit_log.CSV_COLUMNS,
                                   list(audit_log.export_rows(_me(), flt)))
+
+
+# --- operator staff: the platform's security events ----------------------------------------
+
+
+@bp.get("/operator/security-events")
+@operator_staff
+def security_events():
+    """Refusals, sign-in locks and sensitive downloads of the whole platform."""
+    kind = request.args.get("kind") or None
+    if kind not in security_log.KINDS:
+        kind = None
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    events, total = security_log.list_events(kind=kind, page=page)
+    return render_template("roles/security_events.html", events=events, total=total,
+                           kind=kind, page=page, kinds=security_log.KINDS)
 
 
 # --- operator staff: companies -------------------------------------------------------------

@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from core import downloads
+from core import downloads, security_log
 from core.extensions import db
 from corp.models import Service, Tariff
 from corp.operations import jobs, rules, service
@@ -200,6 +200,9 @@ def resume_job(job_id):
 def job_results(job_id, fmt):
     """Per-line results as CSV or XLSX."""
     job = jobs.get_job(current_user, job_id, jobs.CONTROL)
+    if fmt in ("csv", "xlsx"):
+        security_log.record("download.job_results", actor=current_user, status=200,
+                            detail=f"job {job.id} ({fmt})")
     rows = jobs.results_rows(job)
     if fmt == "xlsx":
         return downloads.xlsx_response(f"job-{job.id}-results.xlsx", jobs.RESULT_COLUMNS, rows,

@@ -1,7 +1,7 @@
 """accounts: recovery codes, TOTP, sessions' devices and re-authentication
 
 Revision ID: accounts_01
-Revises: d1_operations
+Revises: security_01
 Create Date: 2026-12-01 10:02:38.462034
 
 """
@@ -14,7 +14,7 @@ import core.db  # noqa: F401 - custom column types used by autogenerate
 
 # revision identifiers, used by Alembic.
 revision = 'accounts_01'
-down_revision = 'd1_operations'
+down_revision = 'security_01'
 branch_labels = None
 depends_on = None
 
