@@ -259,6 +259,9 @@ def plan_import(actor, rows, columns) -> Plan:
 
     by_old_path = {cur(node_id): node_id for node_id in nodes}
     visible = {n.id for n in nodes.values() if within(n.path, view) or manageable(n.path)}
+    # Paths resolve only to nodes the actor can know (visible ones and their ancestors): a
+    # path through another part of the tree reads exactly like a path that does not exist.
+    known = {int(x) for i in visible for x in nodes[i].path.strip("/").split("/") if x}
 
     # 1. Parse rows; node rows with an id fix that node's new path.
     node_rows, line_rows = [], []
@@ -347,9 +350,10 @@ def plan_import(actor, rows, columns) -> Plan:
     # 3. A path names the node that will be there, else the node that is there now (so rows
     # written before a rename still find it), else a node to create (parents first).
     def resolve(path):
-        if path in keys:
+        if path in keys and (isinstance(keys[path], tuple) or keys[path] in known):
             return keys[path]
-        if path in by_old_path and new.get(by_old_path[path]) != path:
+        if (path in by_old_path and by_old_path[path] in known
+                and new.get(by_old_path[path]) != path):
             keys[path] = by_old_path[path]
             return keys[path]
         resolve(path[:-1])
@@ -380,9 +384,11 @@ def plan_import(actor, rows, columns) -> Plan:
     for path in plan.created:
         anchor = existing_anchor(keys[path])
         if not manageable(anchor.path):
+            # Name what the file says, never the existing node found above it: a scoped
+            # manager learns nothing about the tree outside their scope.
             plan.error(seen_paths.get(path) or _first_line_row(line_rows, path), "path",
                        _("You may not add nodes under \"%(p)s\".",
-                         p=SEPARATOR.join(cur(anchor.id)) or _("the root")))
+                         p=SEPARATOR.join(path[:-1]) or _("the root")))
 
     # 4. Node rows: moves, renames, kind and cost centre.
     for number, path, node_id, values in node_rows:
@@ -455,7 +461,7 @@ def plan_import(actor, rows, columns) -> Plan:
         siblings[slot] = node_id
     for path in plan.created:
         slot = (parent_key(("new", path)), path[-1])
-        if slot in siblings:
+        if slot in siblings and manageable(existing_anchor(("new", path)).path):
             plan.error(seen_paths.get(path) or _first_line_row(line_rows, path), "path",
                        _("Two nodes named \"%(n)s\" would share a parent.", n=path[-1]))
         siblings[slot] = ("new", path)

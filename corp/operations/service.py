@@ -193,6 +193,24 @@ def _actor(user_id):
     return db.session.get(User, user_id) if user_id else None
 
 
+def author_may_still_act(operation: Operation, target) -> bool:
+    """Whether the operation's author may still do it now (active, permission on the
+    target): work that runs later asks again, as bulk jobs do per chunk."""
+    from flask import g, has_app_context
+
+    author = _actor(operation.requested_by)
+    if author is None or not author.active or author.company_id != operation.company_id:
+        return False
+    if has_app_context():
+        g.pop("policy_versions", None)  # the company's current policy, not a cached one
+    permission = rules.operation_type(operation.type, "line" if operation.line_id
+                                      else "account").permission
+    if operation.line_id:
+        path = db.session.scalar(select(Node.path).where(Node.id == target.node_id))
+        return access.can(author, permission, path or COMPANY_SCOPE)
+    return access.can(author, permission, COMPANY_SCOPE)
+
+
 def run_operation(operation_id: int) -> None:
     """Background: apply a pending operation in its own transactions (commits)."""
     operation = db.session.get(Operation, operation_id)
@@ -319,6 +337,8 @@ def run_due(today: date | None = None) -> dict:
             Operation.status == "pending", Operation.scheduled_for <= today)).all():
         target = _target(operation)
         try:
+            if not author_may_still_act(operation, target):
+                raise Refused(_("The author of this change may no longer make it."))
             params = rules.validate_params(operation.type, operation.params)
             rules.check(operation.type, target, params)
             _apply(operation, _actor(operation.requested_by), target, params)
