@@ -60,7 +60,17 @@ def register_extensions(app: Flask) -> None:
     """Bind the extension objects of ``core.extensions`` to this app."""
     from core import i18n
     from core.background import celery_init_app
-    from core.extensions import api, babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from core.extensions import (
+        api,
+        babel,
+        bootstrap,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        mail,
+        migrate,
+    )
 
     db.init_app(app)
     migrate.init_app(
@@ -72,6 +82,7 @@ def register_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    mail.init_app(app)
     login_manager.request_loader(_load_user_from_request)
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
@@ -122,6 +133,7 @@ def _load_user_from_request(req):
 
 def register_blueprints(app: Flask) -> None:
     """Pages and API of every package; each package owns its routes."""
+    from auth import account_api, account_views
     from auth import api as auth_api
     from auth import views as auth_views
     from core import health
@@ -134,9 +146,10 @@ def register_blueprints(app: Flask) -> None:
     from roles import api as roles_api
     from roles import views as roles_views
 
-    for module in (health, core_views, auth_views, corp_views, hierarchy_views, roles_views):
+    for module in (health, core_views, auth_views, account_views, corp_views, hierarchy_views,
+                   roles_views):
         app.register_blueprint(module.bp)
-    for module in (auth_api, corp_api, hierarchy_api, roles_api):
+    for module in (auth_api, account_api, corp_api, hierarchy_api, roles_api):
         api.register_blueprint(module.blp)
         # Bearer-token calls carry no cookie to forge; cookie-authenticated API writes are
         # CSRF-checked in ``check_api_csrf`` below.

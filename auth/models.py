@@ -55,6 +55,10 @@ class UserSession(db.Model):
     revoked_at = mapped_column(UTCDateTime, nullable=True)
     ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(300), default="")
+    # "Browser on OS" from the user agent: shown in the sessions list, compared for new devices.
+    device: Mapped[str] = mapped_column(String(120), default="")
+    # Last time the user proved who they are in this session (sign-in or re-authentication).
+    reauth_at = mapped_column(UTCDateTime, nullable=True)
 
     user = relationship("User")
 
@@ -70,6 +74,11 @@ class ApiToken(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow)
     expires_at = mapped_column(UTCDateTime)
     revoked_at = mapped_column(UTCDateTime, nullable=True)
+    last_seen_at = mapped_column(UTCDateTime, nullable=True)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    device: Mapped[str] = mapped_column(String(120), default="")
+    reauth_at = mapped_column(UTCDateTime, nullable=True)
 
     user = relationship("User")
 
@@ -86,3 +95,61 @@ class LoginThrottle(db.Model):
     locks: Mapped[int] = mapped_column(Integer, default=0)  # each lock lasts twice the last
     locked_until = mapped_column(UTCDateTime, nullable=True)
     updated_at = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class OneTimeCode(db.Model):
+    """A 6-digit code sent by e-mail (password recovery, e-mail change); only its HMAC is kept.
+
+    A code works once, until ``expires_at``, and is voided after too many wrong tries or when
+    a newer code of the same purpose is requested.
+    """
+
+    __tablename__ = "one_time_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # recovery | email_change
+    code_hash: Mapped[str] = mapped_column(String(64))
+    # For an e-mail change: the new address the code was sent to.
+    target: Mapped[str] = mapped_column(String(254), default="")
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    expires_at = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at = mapped_column(UTCDateTime, nullable=True)
+    voided_at = mapped_column(UTCDateTime, nullable=True)
+
+
+class TotpCredential(db.Model):
+    """A user's TOTP authenticator: the secret encrypted at rest, confirmed once enrolled."""
+
+    __tablename__ = "totp_credentials"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    secret_encrypted: Mapped[str] = mapped_column(String(255))
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at = mapped_column(UTCDateTime, nullable=True)
+    # The 30-second step of the last accepted code: a code is never accepted twice.
+    last_used_step: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until = mapped_column(UTCDateTime, nullable=True)
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that replaces the authenticator's code; only its HMAC is kept."""
+
+    __tablename__ = "totp_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at = mapped_column(UTCDateTime, nullable=True)
+
+
+class CompanySecurityPolicy(db.Model):
+    """A company's sign-in rules set by its global administrator."""
+
+    __tablename__ = "company_security_policies"
+
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), primary_key=True)
+    require_admin_2fa: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at = mapped_column(UTCDateTime, default=utcnow)

@@ -8,6 +8,7 @@ from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import delete, or_, select, update
 
+from auth.devices import describe_device
 from auth.models import ApiToken, LoginThrottle, User, UserSession
 from auth.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from core import audit, security_log
@@ -126,6 +127,8 @@ def start_session(user: User, *, ip: str = "", user_agent: str = "") -> UserSess
         user_id=user.id,
         ip=ip[:64],
         user_agent=(user_agent or "")[:300],
+        device=describe_device(user_agent),
+        reauth_at=utcnow(),  # signing in proves the password (and code) just now
     )
     db.session.add(session)
     audit.record("auth.login", actor=user, object_type="user", object_id=user.id)
@@ -190,13 +193,19 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(user: User) -> tuple[str, ApiToken]:
+def issue_token(user: User, *, ip: str = "", user_agent: str = "") -> tuple[str, ApiToken]:
     """Create an API bearer token; the plain token is returned once and never stored."""
     token = secrets.token_urlsafe(32)
+    now = utcnow()
     row = ApiToken(
         user_id=user.id,
         token_hash=_digest(token),
-        expires_at=utcnow() + current_app.config["API_TOKEN_LIFETIME"],
+        expires_at=now + current_app.config["API_TOKEN_LIFETIME"],
+        ip=(ip or "")[:64],
+        user_agent=(user_agent or "")[:300],
+        device=describe_device(user_agent),
+        reauth_at=now,
+        last_seen_at=now,
     )
     db.session.add(row)
     audit.record("auth.token_issued", actor=user, object_type="user", object_id=user.id)
@@ -208,9 +217,16 @@ def load_token(token: str | None) -> User | None:
     if not token:
         return None
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
-    return row.user if row.user.active else None
+    if not row.user.active:
+        return None
+    # Shown in the user's sessions list; touched at most once a minute.
+    if row.last_seen_at is None or (now - row.last_seen_at).total_seconds() > 60:
+        row.last_seen_at = now
+        db.session.commit()
+    return row.user
 
 
 def change_password(

@@ -1,11 +1,12 @@
 """Sign-in pages: login, logout, password change."""
 
+import time
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from auth import service
+from auth import service, sessions, totp
 from auth.webforms import ChangePasswordForm, LoginForm
 from core.errors import InvalidInput, Unauthorized
 from core.extensions import db, limiter
@@ -38,17 +39,30 @@ def login():
         except Unauthorized as error:
             flash(error.message, "danger")
             return render_template("auth/login.html", form=form), 401
-        new = service.start_session(
-            user, ip=request.remote_addr or "", user_agent=request.user_agent.string
-        )
-        db.session.commit()
-        session.clear()  # a new session on sign-in: nothing from before survives
-        session["sid"] = new.id
-        session.permanent = True
-        if user.must_change_password:
-            return redirect(url_for("auth.change_password"))
-        return redirect(_safe_next(request.args.get("next")))
+        if totp.is_enabled(user):
+            # The password was right; the session opens only after the code (second step).
+            db.session.commit()
+            session.clear()
+            session["pending_2fa"] = {"uid": user.id, "at": int(time.time())}
+            return redirect(url_for("account.login_code", next=request.args.get("next")))
+        return finish_sign_in(user)
     return render_template("auth/login.html", form=form)
+
+
+def finish_sign_in(user):
+    """Open a fresh server-side session for a user who proved who they are; go on."""
+    new = service.start_session(
+        user, ip=request.remote_addr or "", user_agent=request.user_agent.string
+    )
+    db.session.flush()
+    sessions.notify_new_device(user, new)
+    db.session.commit()
+    session.clear()  # a new session on sign-in: nothing from before survives
+    session["sid"] = new.id
+    session.permanent = True
+    if user.must_change_password:
+        return redirect(url_for("auth.change_password"))
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")

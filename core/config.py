@@ -89,6 +89,27 @@ class Defaults:
     # Clean-up: generated report files older than this many days are removed.
     REPORT_FILES_DIR = None  # default: instance/reports
     REPORT_FILES_MAX_AGE_DAYS = 30
+    # Outgoing mail (Flask-Mail's names). No MAIL_SERVER: messages are written as .eml
+    # files to MAIL_OUTBOX_DIR (default ``instance/outbox/``) instead of being sent.
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "Virtual Manager <noreply@localhost>"
+    # Flask-Mail would silently drop every message when TESTING; here a configured server
+    # is always used (tests point it at a loopback server or leave it unset).
+    MAIL_SUPPRESS_SEND = False
+    MAIL_OUTBOX_DIR = None
+    # Accounts: one-time codes by e-mail, re-authentication, two-factor sign-in.
+    ONE_TIME_CODE_LIFETIME = timedelta(minutes=15)
+    ONE_TIME_CODE_MAX_ATTEMPTS = 5
+    REAUTH_WINDOW = timedelta(minutes=10)
+    OTP_MAX_FAILURES = 5
+    OTP_ISSUER = "Virtual Manager"
+    RECOVERY_RATE_LIMIT_PER_SOURCE = "20 per hour"
+    RECOVERY_RATE_LIMIT_PER_ADDRESS = "5 per hour"
 
 
 def _flag(value: str) -> bool:
@@ -120,9 +141,15 @@ ENV_SETTINGS = {
     **{f"OPERATOR_{k}": (f"OPERATOR_{k}", str) for k in (
         "NAME", "INN", "KPP", "OGRN", "ADDRESS", "PHONE", "EMAIL", "WEBSITE")},
     "REQUEST_ATTACHMENTS_DIR": ("REQUEST_ATTACHMENTS_DIR", str),
+    "MAIL_SERVER": ("MAIL_SERVER", str),
+    "MAIL_PORT": ("MAIL_PORT", int),
+    "MAIL_USE_TLS": ("MAIL_USE_TLS", _flag),
+    "MAIL_USE_SSL": ("MAIL_USE_SSL", _flag),
+    "MAIL_USERNAME": ("MAIL_USERNAME", str),
+    "MAIL_PASSWORD": ("MAIL_PASSWORD", str),
+    "MAIL_DEFAULT_SENDER": ("MAIL_DEFAULT_SENDER", str),
+    "MAIL_OUTBOX_DIR": ("MAIL_OUTBOX_DIR", str),
 }
-
-
 def load_config(app, test_config=None):
     """Fill ``app.config`` from defaults, the instance folder, the environment and tests."""
     app.config.from_object(Defaults)

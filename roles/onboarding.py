@@ -6,6 +6,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from auth.reauth import require_recent_auth
 from core import audit
 from core.errors import InvalidInput, PermissionDenied
 from core.extensions import db
@@ -84,6 +85,7 @@ def create_company(staff, data: dict, today: date | None = None):
     """
     _check_staff(staff)
     values = _validated(data)
+    require_recent_auth(staff, "company.create")  # it creates a global administrator
     company = Company(name=values["name"], inn=values["inn"], kpp=values["kpp"],
                       ogrn=values["ogrn"], legal_address=values["legal_address"],
                       contact_name=values["admin_name"], contact_email=values["admin_email"],

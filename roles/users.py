@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, false, func, not_, or_, select
 
 from auth.models import User
+from auth.reauth import require_recent_auth
 from core import audit
 from core.audit import record_refusal
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -327,6 +328,7 @@ def grant(actor, user_id: int, role_id: int, node_id: int | None) -> Assignment:
             _refuse("assignment.create", actor,
                     _("Only a global administrator may appoint another global administrator."),
                     **fields)
+        require_recent_auth(actor, "assignment.create global_admin")
         if node_id is not None:
             raise InvalidInput({"node_id": _("The global administrator role applies to the "
                                              "whole company; choose the whole company.")})

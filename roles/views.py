@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from auth.reauth import ReauthRequired
 from core import downloads, security_log
 from core.audit import flush_refusals
 from core.errors import DomainError, InvalidInput, NotFound
@@ -34,8 +35,9 @@ def _refused(error: DomainError) -> None:
     """Undo the failed change, keep its audited refusal, tell the user why.
 
     An unknown, other company's or out-of-scope object stays a 404 page (exactly like an
-    unknown id), never a redirect that tells it apart."""
-    if isinstance(error, NotFound):
+    unknown id), never a redirect that tells it apart. A change that needs the password
+    again goes to the re-authentication page (``ReauthRequired``'s handler)."""
+    if isinstance(error, (NotFound, ReauthRequired)):
         raise error
     db.session.rollback()
     flush_refusals()

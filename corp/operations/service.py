@@ -15,6 +15,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from auth.reauth import require_recent_auth
 from core import audit, background
 from core.db import utcnow
 from core.errors import InvalidInput, NotFound, PermissionDenied
@@ -98,6 +99,8 @@ def submit_account_operation(actor, account_id: int, type_name, params, *, versi
     found = _existing(actor, key)
     if found is not None:
         return _replay(found, spec, account, params)
+    if spec.name == "settlement_method_set":
+        require_recent_auth(actor, spec.name)  # a password (and code) in the last minutes
     return _submit(actor, spec, account, params, version, key)
 
 

@@ -151,6 +151,11 @@ TABLE = [
           "ok 403 403 404 403 302", ok=(302,), form={"role_id": "{role}", "node_id": ""}),
     _page("roles.assignment_delete", "POST", "/admin/users/{user}/assignments/{assignment}/delete",
           "ok 403 403 404 403 302", ok=(302,)),
+    # --- own sessions (the object: a browser session of the administrator)
+    _api("Account.end_session", "DELETE", "/api/v1/me/sessions/{session}",
+         "ok 404 404 404 404 401", ok=(204,)),
+    _page("account.end_session", "POST", "/account/sessions/{session}/end",
+          "ok 404 404 404 404 302", ok=(302,)),
 ]
 
 
@@ -210,8 +215,12 @@ def _objects(users, job_author):
     from roles.access import bump_policy_version
 
     bump_policy_version(1)
+    from auth.sessions import session_public_id
+
+    admin_session = start_session(admin)
     db.session.commit()
-    return {"line": line.id, "node": node.id, "kazan": kazan.id, "user": user.id,
+    return {"session": session_public_id(admin_session.id),
+            "line": line.id, "node": node.id, "kazan": kazan.id, "user": user.id,
             "assignment": assignment.id, "role": role.id, "op": op.id, "queued": queued.id,
             "job": job.id, "account": advance_account().id}
 
