@@ -114,3 +114,18 @@ def decimal_as_string(self, field, ret, **_kwargs) -> dict:
 def register_openapi_rules(api) -> None:
     """Teach the OpenAPI generator the rules above (before any blueprint is registered)."""
     api.ma_plugin.converter.add_attribute_function(decimal_as_string)
+
+
+def clean_email(text) -> str | None:
+    """One e-mail rule for the whole portal (users, employees, bill delivery): the
+    ``email-validator`` package's syntax check, lower-cased; None if it is no address
+    (``=hyperlink(...)&"@x.ru"`` is none)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    value = str(text or "").strip()
+    if not value or len(value) > 254:
+        return None
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
