@@ -118,7 +118,9 @@ def register_openapi_rules(api) -> None:
 
 def clean_email(text) -> str | None:
     """One e-mail rule for the whole portal (users, employees, bill delivery): the
-    ``email-validator`` package's syntax check, lower-cased; None if it is no address
+    ``email-validator`` package's syntax check and normal form (the domain lower-cased, the
+    local part as typed: callers that compare addresses lower-case them); None if it is no
+    address
     (``=hyperlink(...)&"@x.ru"`` is none)."""
     from email_validator import EmailNotValidError, validate_email
 
@@ -126,6 +128,6 @@ def clean_email(text) -> str | None:
     if not value or len(value) > 254:
         return None
     try:
-        return validate_email(value, check_deliverability=False).normalized.lower()
+        return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError:
         return None
