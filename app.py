@@ -143,6 +143,9 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (core_views, auth_views, account_views, corp_views, hierarchy_views, roles_views):
         app.register_blueprint(module.bp)
+    from core.validation import register_openapi_rules
+
+    register_openapi_rules(api)
     for module in (auth_api, account_api, corp_api, hierarchy_api, roles_api):
         api.register_blueprint(module.blp)
         # Bearer-token calls carry no cookie to forge; cookie-authenticated API writes are

@@ -6,7 +6,18 @@ handlers answer JSON under ``/api/`` and an HTML error page elsewhere.
 
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
+
+
+class ErrorSchema(Schema):
+    """Every error body of the API, as sent (the OpenAPI ``Error`` component)."""
+
+    code = fields.String(metadata={"description": "stable machine code, e.g. not_found"})
+    message = fields.String(metadata={"description": "what went wrong, for people"})
+    status = fields.Integer(metadata={"description": "the HTTP status"})
+    errors = fields.Dict(metadata={"description": "field → messages (nested by location for "
+                                   "query/header errors)"})
 
 
 class DomainError(Exception):

@@ -38,5 +38,11 @@ csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-api = Api()
+class PortalApi(Api):
+    """flask-smorest's Api, documenting the error bodies the portal really sends."""
+
+    from core.errors import ErrorSchema as ERROR_SCHEMA  # noqa: N811
+
+
+api = PortalApi()
 mail = Mail()

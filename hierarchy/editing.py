@@ -17,6 +17,7 @@ from core.audit import record, record_refusal
 from core.db import utcnow
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
+from core.validation import clean_email
 from corp.models import Line, LineEvent, line_search_text
 from hierarchy.models import NODE_KINDS, Node
 from roles import access
@@ -30,7 +31,6 @@ MAX_DEPTH = 30
 EMPLOYEE_LIMITS = {"name": 200, "position": 200, "email": 200, "personnel_number": 40}
 FORMULA_START = ("=", "+", "-", "@")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 # --- validation shared by the editor, the API and the spreadsheet import ----------------------
@@ -94,7 +94,7 @@ def clean_employee(fields: dict) -> dict:
             errors[key] = _("Contains control characters.")
         elif value.startswith(FORMULA_START[:1]) or value.startswith("@"):
             errors[key] = _("May not start with = or @.")
-        elif key == "email" and value and not _EMAIL.fullmatch(value):
+        elif key == "email" and value and clean_email(value) is None:
             errors[key] = _("Enter a valid e-mail address.")
         else:
             cleaned[key] = value

@@ -17,7 +17,6 @@ Delegation (decided here, documented in docs/roles.md):
   before/after; every refusal is audited too.
 """
 
-import re
 import secrets
 
 from flask_babel import gettext as _
@@ -29,13 +28,13 @@ from core import audit
 from core.audit import record_refusal
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
+from core.validation import clean_email
 from hierarchy.models import Node
 from roles import access
 from roles.models import Assignment, Role
 from roles.permissions import COMPANY_SCOPE
 from roles.service import GLOBAL_ADMIN, get_role, role_label
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 NAME_MAX = 200
 
 
@@ -201,13 +200,15 @@ def _clean_user_fields(email=None, name=None, *, user_id=None) -> dict:
     errors, values = {}, {}
     if email is not None:
         email = normalize_email(str(email))
-        if not email or len(email) > 254 or not _EMAIL.fullmatch(email):
+        email = clean_email(email)
+        if email is None:
             errors["email"] = _("Enter a valid e-mail address.")
-        elif db.session.scalar(select(User.id).where(User.email == email,
-                                                     User.id != (user_id or 0))):
-            errors["email"] = _("This e-mail is already in use.")
         else:
-            values["email"] = email
+            if db.session.scalar(select(User.id).where(User.email == email,
+                                                       User.id != (user_id or 0))):
+                errors["email"] = _("This e-mail is already in use.")
+            else:
+                values["email"] = email
     if name is not None:
         name = " ".join(str(name).split())
         if not name:
