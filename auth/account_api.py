@@ -22,7 +22,9 @@ def _me():
 def recovery_address_key() -> str:
     """Rate-limit key of a recovery request: the e-mail address asked about."""
     data = request.get_json(silent=True) if request.is_json else request.form
-    email = str((data or {}).get("email") or "").strip().lower()
+    if not hasattr(data, "get"):
+        data = {}  # a JSON array or scalar: the schema refuses it with a 422 afterwards
+    email = str(data.get("email") or "").strip().lower()[:254]
     return f"recovery:{email}"
 
 

@@ -10,7 +10,6 @@ answer has gone out (``deliver_after_response``), so neither the answer nor its 
 tells whether an account exists.
 """
 
-import re
 import secrets
 from datetime import timedelta
 
@@ -26,10 +25,10 @@ from core import audit
 from core.db import utcnow
 from core.errors import Conflict, InvalidInput
 from core.extensions import db
+from core.validation import clean_email
 
 CODE_LIFETIME = timedelta(minutes=15)
 CODE_MAX_ATTEMPTS = 5
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _lifetime() -> timedelta:
@@ -94,10 +93,8 @@ def _spend_code(user: User, purpose: str, code: str, *, field: str = "code") -> 
 
 def request_recovery(email: str) -> None:
     """Send a recovery code if the address belongs to an active account; answer alike if not."""
-    from auth.service import normalize_email
-
-    email = normalize_email(email)
-    if not _EMAIL.fullmatch(email or "") or len(email) > 254:
+    email = clean_email(email)
+    if email is None:
         raise InvalidInput({"email": _("Enter a valid e-mail address.")})
     user = db.session.scalar(select(User).where(User.email == email))
     code = _new_code()
@@ -153,10 +150,9 @@ def confirm_recovery(email: str, code: str, new_password: str) -> User:
 def request_email_change(user: User, new_email: str) -> None:
     """Send a code to the new address; the change takes effect only once it is confirmed."""
     from auth.reauth import require_recent_auth
-    from auth.service import normalize_email
 
-    new_email = normalize_email(new_email)
-    if not _EMAIL.fullmatch(new_email or "") or len(new_email) > 254:
+    new_email = clean_email(new_email)
+    if new_email is None:
         raise InvalidInput({"new_email": _("Enter a valid e-mail address.")})
     if new_email == user.email:
         raise InvalidInput({"new_email": _("This is already your e-mail address.")})

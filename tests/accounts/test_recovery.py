@@ -174,3 +174,10 @@ def test_mail_is_in_the_users_language(client, outbox, fresh_user):
     assert english["Subject"].startswith("Password recovery code")
     assert "Your code" in english.get_body(("plain",)).get_content()
     assert code_from(english) in english.get_body(("html",)).get_content()
+
+
+def test_a_json_array_is_a_422_not_a_500(make_app, tmp_path):
+    app = make_app(RATELIMIT_ENABLED=True, MAIL_OUTBOX_DIR=str(tmp_path))
+    client = app.test_client()
+    assert client.post("/api/v1/auth/recovery", json=["a@b.example"]).status_code == 422
+    assert client.post("/login/forgot", data={"email": "x"}).status_code == 200
