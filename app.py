@@ -35,6 +35,8 @@ MODEL_MODULES = (
     "roles.models",
     "corp.operations.models",
     "forms.models",
+    "corp.billing.models",
+    "corp.reports.models",
 )
 
 
@@ -141,7 +143,8 @@ def _optional_blueprints():
     import importlib
 
     found = []
-    for name in ("corp.operations.routes", "forms.routes"):
+    for name in ("corp.operations.routes", "forms.routes", "corp.billing.routes",
+                 "corp.reports.routes"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as error:
