@@ -7,13 +7,16 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 .PHONY: run test test-postgres install install-test translations lint bench clean-db
 
 run: install translations
+	bash scripts/ensure-pdf-deps
 	$(BIN)/flask --app app serve-demo
 
 test: install-test translations
 	bash scripts/ensure-chromium
+	bash scripts/ensure-pdf-deps
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 test-postgres: install-test translations
+	bash scripts/ensure-pdf-deps
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
 		$(BIN)/python -m pytest -n 2 --dist loadfile
 
