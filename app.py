@@ -55,7 +55,17 @@ def import_models() -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects of ``core.extensions`` to this app."""
     from core import i18n
-    from core.extensions import api, babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from core.extensions import (
+        api,
+        babel,
+        bootstrap,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        mail,
+        migrate,
+    )
 
     db.init_app(app)
     migrate.init_app(
@@ -67,6 +77,7 @@ def register_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    mail.init_app(app)
     login_manager.request_loader(_load_user_from_request)
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})

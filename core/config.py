@@ -48,6 +48,19 @@ class Defaults:
     SESSION_COOKIE_SECURE = False
     # Number of reverse proxies in front whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = 0
+    # Outgoing mail (Flask-Mail's names). No MAIL_SERVER: messages are written as .eml
+    # files to MAIL_OUTBOX_DIR (default ``instance/outbox/``) instead of being sent.
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "Virtual Manager <noreply@localhost>"
+    # Flask-Mail would silently drop every message when TESTING; here a configured server
+    # is always used (tests point it at a loopback server or leave it unset).
+    MAIL_SUPPRESS_SEND = False
+    MAIL_OUTBOX_DIR = None
 
 
 ENV_SETTINGS = {
@@ -58,7 +71,17 @@ ENV_SETTINGS = {
     "CELERY_BROKER_URL": "CELERY_BROKER_URL",
     "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "OPERATOR_GATEWAY_DELAY": "OPERATOR_GATEWAY_DELAY",
+    "MAIL_SERVER": "MAIL_SERVER",
+    "MAIL_PORT": "MAIL_PORT",
+    "MAIL_USE_TLS": "MAIL_USE_TLS",
+    "MAIL_USE_SSL": "MAIL_USE_SSL",
+    "MAIL_USERNAME": "MAIL_USERNAME",
+    "MAIL_PASSWORD": "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER": "MAIL_DEFAULT_SENDER",
+    "MAIL_OUTBOX_DIR": "MAIL_OUTBOX_DIR",
 }
+_BOOLEAN_SETTINGS = ("SESSION_COOKIE_SECURE", "MAIL_USE_TLS", "MAIL_USE_SSL")
+_INTEGER_SETTINGS = ("TRUSTED_PROXIES", "MAIL_PORT")
 
 
 def load_config(app, test_config=None):
@@ -70,9 +93,9 @@ def load_config(app, test_config=None):
             value = os.environ[env_name]
             if key == "OPERATOR_GATEWAY_DELAY":
                 value = float(value)
-            elif key in ("SESSION_COOKIE_SECURE",):
+            elif key in _BOOLEAN_SETTINGS:
                 value = value.lower() in ("1", "true", "yes")
-            elif key == "TRUSTED_PROXIES":
+            elif key in _INTEGER_SETTINGS:
                 value = int(value)
             app.config[key] = value
     if test_config:

@@ -7,6 +7,7 @@ rolled back at the end, whatever the code under test committed.
 """
 
 import os
+import tempfile
 from contextlib import ExitStack, contextmanager
 from datetime import date
 
@@ -44,6 +45,8 @@ TEST_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "RATELIMIT_ENABLED": False,
     "SECRET_KEY": "test-secret-key-not-for-production",
+    # No SMTP server in tests: mail goes to .eml files here, never into the repo's instance/.
+    "MAIL_OUTBOX_DIR": tempfile.mkdtemp(prefix="vm-test-outbox-"),
 }
 
 
@@ -153,6 +156,38 @@ def _fresh_request_globals():
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+class Outbox:
+    """The .eml files written by ``core.mail`` to one folder, parsed as e-mail messages."""
+
+    def __init__(self, folder):
+        from pathlib import Path
+
+        self.folder = Path(folder)
+
+    def messages(self, to: str | None = None) -> list:
+        """Messages in the order written, optionally only those addressed to ``to``."""
+        from email import message_from_bytes, policy
+
+        found = []
+        for path in sorted(self.folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+            message = message_from_bytes(path.read_bytes(), policy=policy.default)
+            if to is None or to.lower() in str(message["To"]).lower():
+                found.append(message)
+        return found
+
+    def last(self, to: str | None = None):
+        messages = self.messages(to)
+        assert messages, f"no mail to {to or 'anyone'} in {self.folder}"
+        return messages[-1]
+
+
+@pytest.fixture
+def outbox(app, tmp_path):
+    """Mail of this test only: the app writes its ``.eml`` files to a fresh folder."""
+    app.config["MAIL_OUTBOX_DIR"] = str(tmp_path / "outbox")
+    return Outbox(tmp_path / "outbox")
 
 
 @pytest.fixture
