@@ -53,3 +53,23 @@ def small_company(app):
     db.session.flush()
     return {"company": company, "account": account, "root": root, "dept": dept,
             "lines": lines, "contract": contract}
+
+
+@pytest.fixture(autouse=True)
+def report_settings(app, tmp_path):
+    """Report jobs run inline; their files and mail go to this test's folder."""
+    app.config["OPERATIONS_EXECUTOR"] = "eager"
+    app.config["REPORTS_DIR"] = str(tmp_path / "reports")
+    app.config["MAIL_OUTBOX_DIR"] = str(tmp_path / "outbox")
+
+
+def pdf_text(data: bytes) -> tuple[str, int]:
+    """The text of a PDF (spaces normalised) and its page count."""
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    return re.sub(r"[ \u00a0\u202f]+", " ", text), len(reader.pages)
