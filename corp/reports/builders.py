@@ -44,6 +44,7 @@ REPORT_TYPES = {
     "tariff_advice": (_l("Tariff advice"), ("pdf", "xlsx")),
 }
 # Reports about billing accounts (company-wide objects) need company-wide access.
+TOP_SAVINGS = 50
 COMPANY_WIDE = {"financial_documents": "finance.documents", "payments": "finance.documents"}
 
 
@@ -75,6 +76,7 @@ class Report:
     # In the PDF: the detail table too (small ones), or only the summaries.
     detail_in_pdf: bool = True
     documents: list = field(default_factory=list)  # financial_documents: the documents
+    charts: list = field(default_factory=list)  # inline SVG of the dashboard's charts
 
 
 @dataclass
@@ -211,8 +213,14 @@ def expenses(actor, period: Period, params: dict) -> Report:
     notes = [_("Months included: %(m)s.", m=", ".join(closed) or "—")]
     if open_months:
         notes.append(_("Not closed yet, not included: %(m)s.", m=", ".join(open_months)))
-    return Report("expenses", str(REPORT_TYPES["expenses"][0]), _company_name(actor), period,
-                  scope.note, summary, detail, notes, detail_in_pdf=False)
+    report = Report("expenses", str(REPORT_TYPES["expenses"][0]), _company_name(actor),
+                    period, scope.note, summary, detail, notes, detail_in_pdf=False)
+    if params.get("with_charts", True):
+        from corp.reports.charts import render_inline
+
+        # The dashboard's chart, the same SVG the page shows.
+        report.charts = [render_inline(actor, "spend_by_branch")]
+    return report
 
 
 def _sum_columns(rows, start: int) -> list:
@@ -559,11 +567,19 @@ def tariff_advice(actor, period: Period | None, params: dict) -> Report:
     total = (_("Total"), "", "", "", sum((r[4] for r in rows), ZERO),
              *[sum((r[5 + i] for r in rows), ZERO) for i in range(len(codes))], "",
              sum((r[-1] for r in rows), ZERO))
+    # The PDF shows the lines with the biggest savings; the spreadsheet has every line.
+    top = sorted((r for r in rows if r[-1] > 0), key=lambda r: (-r[-1], r[0]))[:TOP_SAVINGS]
+    top_table = Table(_("Biggest savings (%(n)s lines at most)", n=TOP_SAVINGS), [
+        Column("msisdn", _("Number")), Column("employee", _("Employee")),
+        Column("node", _("Node")), Column("tariff", _("Current tariff")),
+        Column("actual", _("Charged"), "money"), Column("best", _("Cheapest tariff")),
+        Column("saving", _("Saving"), "money")],
+        [(r[0], r[1], r[2], r[3], r[4], r[-2], r[-1]) for r in top])
     report = Report("tariff_advice", str(REPORT_TYPES["tariff_advice"][0]),
-                    _company_name(actor), None, scope.note, [summary],
+                    _company_name(actor), None, scope.note, [summary, top_table],
                     Table(_("By line"), columns, rows, total),
                     [_("Months compared: %(m)s.", m=", ".join(months) or "—")],
-                    detail_in_pdf=len(rows) <= 2000)
+                    detail_in_pdf=False)
     return report
 
 

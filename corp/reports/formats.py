@@ -97,7 +97,8 @@ def pdf_context(report: Report) -> dict:
         tables.append(plain_table(report.detail))
     return {"title": report.title, "company": report.company,
             "period": report.period.label() if report.period else "",
-            "scope_note": report.scope_note, "notes": list(report.notes), "tables": tables}
+            "scope_note": report.scope_note, "notes": list(report.notes), "tables": tables,
+            "charts": list(report.charts)}
 
 
 def pdf_header(report: Report) -> dict:
