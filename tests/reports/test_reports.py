@@ -182,7 +182,7 @@ def test_payments_report_reconciles_per_account(users):
     period = whole_period()
     report = builders.payments(users["accountant"], period, {})
     summary = report.summary[0]
-    for account, opening, charges, paid, closing in summary.rows:
+    for _account, opening, charges, paid, closing in summary.rows:
         assert opening - charges + paid == closing
     invoiced = db.session.scalar(select(func.sum(FinancialDocument.total)).where(
         FinancialDocument.company_id == 1, FinancialDocument.kind == "invoice"))
