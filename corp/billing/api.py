@@ -1,6 +1,8 @@
 """JSON API of billing: an account's financial documents and statement, a line's usage."""
 
-from flask import Response, url_for
+import io
+
+from flask import Response, send_file, url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -138,6 +140,6 @@ def line_usage(args, line_id):
 
 
 def pdf_response(data: bytes, filename: str) -> Response:
-    response = Response(data, mimetype="application/pdf")
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
-    return response
+    """A PDF download; ``send_file`` writes an ASCII name and the UTF-8 one (RFC 5987)."""
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=filename)

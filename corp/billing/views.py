@@ -1,6 +1,6 @@
 """Pages of billing: accounts, their financial documents and statement, a line's call detail."""
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,6 +9,7 @@ from core.extensions import db
 from core.mail import MailError, send_mail
 from corp.billing import documents as docs
 from corp.billing import service
+from corp.billing.api import pdf_response
 from roles import access
 from roles.access import require
 
@@ -52,9 +53,7 @@ def account_statement(account_id: int):
 def document_pdf(document_id: int):
     """One financial document as PDF/A."""
     document = service.get_document(current_user, document_id)
-    response = Response(docs.document_pdf(document), mimetype="application/pdf")
-    response.headers.set("Content-Disposition", "attachment", filename=docs.filename_of(document))
-    return response
+    return pdf_response(docs.document_pdf(document), docs.filename_of(document))
 
 
 @bp.post("/billing/documents/<int:document_id>/send")
