@@ -106,8 +106,17 @@ def pdf_header(report: Report) -> dict:
     return {"left": report.company, "right": " · ".join(x for x in (report.title, period) if x)}
 
 
+# Above this many detail rows a PDF is rendered in parallel chunks (``pdf_parallel``).
+DEFAULT_PARALLEL_MIN_ROWS = 600
+
+
 def pdf_bytes(report: Report) -> bytes:
     """The report as PDF (scope note on the first page, page X of Y on every page)."""
+    from flask import current_app
+
+    limit = current_app.config.get("PDF_PARALLEL_MIN_ROWS", DEFAULT_PARALLEL_MIN_ROWS)
+    if report.detail_in_pdf and (getattr(report, "row_count", 0) or 0) > limit:
+        return parallel_pdf_bytes(report)
     return render_pdf("reports/pdf/report.html", pdf_context(report),
                       title=f"{report.title} — {report.company}", author=report.company,
                       pdf_variant=None, header=pdf_header(report))
@@ -115,3 +124,18 @@ def pdf_bytes(report: Report) -> bytes:
 
 def empty_label() -> str:
     return _("No rows.")
+
+
+def parallel_pdf_bytes(report: Report, processes: int | None = None) -> bytes:
+    """A long report (call detail) on fixed-height pages rendered in parallel chunks."""
+    from corp.reports.pdf_parallel import render_table_pdf
+
+    detail = report.detail
+    context = pdf_context(Report(report.type, report.title, report.company, report.period,
+                                 report.scope_note, report.summary, None, report.notes))
+    context["detail_columns"] = [{"label": c.label, "numeric": c.kind in ("money", "int")}
+                                 for c in detail.columns]
+    rows = list(table_rows(detail, cell=screen_cell, with_total=False))
+    return render_table_pdf(context, rows, title=f"{report.title} — {report.company}",
+                            author=report.company, header=pdf_header(report),
+                            processes=processes)
