@@ -114,6 +114,9 @@ def main() -> None:
         last = today.replace(day=1) - timedelta(days=1)
         month = parse_period(last.replace(day=1), last)
 
+        # Warm WeasyPrint up (fonts, CSS) so that no figure pays for the first render.
+        plain_pdf(["warm-up"], [["Привет"]])
+
         # 1. Call detail, one line, one month.
         busy = db.session.execute(
             select(UsageRecord.line_id, func.count()).join(Line)
