@@ -4,14 +4,14 @@ filtering; formats checked by reading them (openpyxl, pypdf, csv, zip)."""
 import csv
 import io
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from core.errors import NotFound, PermissionDenied
+from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
 from corp.billing.charges import rate_line_month
 from corp.billing.close import close_month
@@ -197,11 +197,16 @@ def test_idle_lines_cost_meanwhile(users):
     assert rows, "the demo has idle lines"
     assert report.detail.total[-1] == sum(r[-1] for r in rows)
     msisdns = [r[0] for r in rows]
+    since = datetime.combine(date.today() - timedelta(days=30), datetime.min.time(), UTC)
     used = db.session.scalar(select(func.count()).select_from(UsageRecord).join(Line).where(
-        Line.msisdn.in_(msisdns), UsageRecord.occurred_at >= datetime.now(UTC).replace(
-            day=1) - __import__("datetime").timedelta(days=0)))
+        Line.msisdn.in_(msisdns), UsageRecord.occurred_at >= since))
     assert used == 0
-    with pytest.raises(Exception):  # noqa: B017 - InvalidInput
+    # Every active line without usage in that window is listed.
+    recent = select(UsageRecord.line_id).where(UsageRecord.occurred_at >= since)
+    idle = db.session.scalar(select(func.count()).select_from(Line).where(
+        Line.company_id == 1, Line.status != "terminated", Line.id.notin_(recent)))
+    assert len(rows) == idle
+    with pytest.raises(InvalidInput):
         builders.idle_lines(users["accountant"], None, {"days": "many"})
 
 
