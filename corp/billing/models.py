@@ -26,7 +26,10 @@ class LineCharge(db.Model):
     period: Mapped[str] = mapped_column(String(7), primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
     billing_account_id: Mapped[int] = mapped_column(ForeignKey("billing_accounts.id"))
-    node_id: Mapped[int] = mapped_column(ForeignKey("hierarchy_nodes.id"), index=True)
+    # The node the line was on when the month closed; a node deleted later leaves NULL (the
+    # charge then counts at company level, visible to company-wide users only).
+    node_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hierarchy_nodes.id", ondelete="SET NULL"), index=True)
     tariff_id: Mapped[int] = mapped_column(ForeignKey("tariffs.id"))
     tariff_fee: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     service_fee: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))

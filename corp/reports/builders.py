@@ -130,6 +130,8 @@ def _path_labels(company_id: int) -> dict[int, tuple[str, str]]:
     for n in nodes:
         parts = [names[int(x)] for x in n.path.strip("/").split("/") if x and int(x) in names]
         out[n.id] = (" / ".join(parts) or n.name, n.cost_centre or "")
+    # Charges of a node deleted since the month closed.
+    out[None] = (_("Deleted node"), "")
     return out
 
 
@@ -158,7 +160,7 @@ def expenses(actor, period: Period, params: dict) -> Report:
     by_node = db.session.execute(
         select(LineCharge.node_id, func.count(func.distinct(LineCharge.line_id)), *sums,
                func.sum(LineCharge.total))
-        .join(Node, Node.id == LineCharge.node_id)
+        .outerjoin(Node, Node.id == LineCharge.node_id)
         .where(LineCharge.company_id == actor.company_id, LineCharge.period.in_(closed),
                scope.condition(Node.path))
         .group_by(LineCharge.node_id)).all()
@@ -192,7 +194,7 @@ def expenses(actor, period: Period, params: dict) -> Report:
     detail_query = (
         select(Line.msisdn, Line.employee_name, LineCharge.node_id, LineCharge.period,
                Tariff.name, *[getattr(LineCharge, k) for k in CHARGE_COLUMNS], LineCharge.total)
-        .join(Line, Line.id == LineCharge.line_id).join(Node, Node.id == LineCharge.node_id)
+        .join(Line, Line.id == LineCharge.line_id).outerjoin(Node, Node.id == LineCharge.node_id)
         .join(Tariff, Tariff.id == LineCharge.tariff_id)
         .where(LineCharge.company_id == actor.company_id, LineCharge.period.in_(closed),
                scope.condition(Node.path))

@@ -43,8 +43,8 @@ def _branches(actor) -> dict[int, str]:
         Node.company_id == actor.company_id, Node.depth == 1)).all())
 
 
-def _branch_of(path: str, branches: dict) -> str:
-    parts = [int(x) for x in path.strip("/").split("/") if x]
+def _branch_of(path: str | None, branches: dict) -> str:
+    parts = [int(x) for x in (path or "").strip("/").split("/") if x]
     if len(parts) >= 2 and parts[1] in branches:
         return branches[parts[1]]
     return _("Company level")
@@ -62,7 +62,7 @@ def spend_by_branch(actor):
     branches = _branches(actor)
     rows = db.session.execute(
         select(Node.path, LineCharge.period, func.sum(LineCharge.total))
-        .join(Node, Node.id == LineCharge.node_id)
+        .outerjoin(Node, Node.id == LineCharge.node_id)
         .where(LineCharge.company_id == actor.company_id, LineCharge.period.in_(months),
                condition).group_by(Node.path, LineCharge.period)).all()
     sums = defaultdict(lambda: defaultdict(Decimal))
@@ -81,7 +81,7 @@ def trend(actor):
     months = _months(actor, 12)
     rows = dict(db.session.execute(
         select(LineCharge.period, func.sum(LineCharge.total))
-        .join(Node, Node.id == LineCharge.node_id)
+        .outerjoin(Node, Node.id == LineCharge.node_id)
         .where(LineCharge.company_id == actor.company_id, LineCharge.period.in_(months),
                condition).group_by(LineCharge.period)).all())
     chart = _config(pygal.Line, _("Spend over 12 months, ₽"), show_legend=False)
@@ -95,7 +95,7 @@ def top_lines(actor):
     months = _months(actor, 1)
     rows = db.session.execute(
         select(Line.msisdn, Line.employee_name, LineCharge.total)
-        .join(Line, Line.id == LineCharge.line_id).join(Node, Node.id == LineCharge.node_id)
+        .join(Line, Line.id == LineCharge.line_id).outerjoin(Node, Node.id == LineCharge.node_id)
         .where(LineCharge.company_id == actor.company_id, LineCharge.period.in_(months),
                condition).order_by(LineCharge.total.desc(), Line.msisdn).limit(10)).all()
     chart = _config(pygal.HorizontalBar, _("Top lines, %(m)s, ₽", m=", ".join(months)),

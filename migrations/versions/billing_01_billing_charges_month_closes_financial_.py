@@ -89,7 +89,7 @@ def upgrade():
     sa.Column('period', sa.String(length=7), nullable=False),
     sa.Column('company_id', sa.Integer(), nullable=False),
     sa.Column('billing_account_id', sa.Integer(), nullable=False),
-    sa.Column('node_id', sa.Integer(), nullable=False),
+    sa.Column('node_id', sa.Integer(), nullable=True),
     sa.Column('tariff_id', sa.Integer(), nullable=False),
     sa.Column('tariff_fee', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('service_fee', sa.Numeric(precision=14, scale=2), nullable=False),
@@ -106,7 +106,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['billing_account_id'], ['billing_accounts.id'], name=op.f('fk_line_charges_billing_account_id_billing_accounts')),
     sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_line_charges_company_id_companies')),
     sa.ForeignKeyConstraint(['line_id'], ['lines.id'], name=op.f('fk_line_charges_line_id_lines')),
-    sa.ForeignKeyConstraint(['node_id'], ['hierarchy_nodes.id'], name=op.f('fk_line_charges_node_id_hierarchy_nodes')),
+    sa.ForeignKeyConstraint(['node_id'], ['hierarchy_nodes.id'], name=op.f('fk_line_charges_node_id_hierarchy_nodes'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['tariff_id'], ['tariffs.id'], name=op.f('fk_line_charges_tariff_id_tariffs')),
     sa.PrimaryKeyConstraint('line_id', 'period', name=op.f('pk_line_charges'))
     )

@@ -238,3 +238,24 @@ def test_operations_report_lists_an_operation(users, app):
     rows = report.detail.rows
     assert any(r[2] == "sms_send" and r[3] == line.msisdn and r[1] == "admin@romashka.example"
                for r in rows), (operation.id, rows)
+
+
+def test_a_node_deleted_after_the_close_keeps_its_charges_at_company_level(small_company):
+    from sqlalchemy import delete, update
+
+    company, dept = small_company["company"], small_company["dept"]
+    close_month("2025-12", company_id=company.id)
+    db.session.execute(update(Line).where(Line.node_id == dept.id)
+                       .values(node_id=small_company["root"].id))
+    db.session.execute(delete(Node).where(Node.id == dept.id))
+    db.session.flush()
+    assert db.session.scalar(select(func.count()).select_from(LineCharge).where(
+        LineCharge.company_id == company.id, LineCharge.node_id.is_(None))) == 1
+    admin = make_user(company.id, role="global_admin")
+    report = builders.expenses(admin, parse_period("2025-12-01", "2025-12-31"),
+                               {"with_charts": False})
+    by_node = report.summary[0]
+    invoice = db.session.scalar(select(FinancialDocument.total).where(
+        FinancialDocument.company_id == company.id, FinancialDocument.kind == "invoice"))
+    assert by_node.total[-1] == invoice == D("890.00")
+    assert len(by_node.rows) == 2
