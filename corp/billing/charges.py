@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import and_, case, delete, func, insert, select
 
 from core.extensions import db
@@ -182,8 +182,6 @@ _SERVICE_CACHE_KEY = "billing_service_catalogue"
 
 
 def _service_catalogue() -> dict:
-    from flask import g
-
     cache = g.get(_SERVICE_CACHE_KEY)
     if cache is None:
         cache = {s.code: (Decimal(s.monthly_fee), Decimal(s.one_off_fee))

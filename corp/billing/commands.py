@@ -6,6 +6,8 @@ import click
 from flask.cli import with_appcontext
 
 from core.extensions import db
+from corp.billing.close import close_month
+from corp.billing.rating import parse_period
 
 
 @click.group("billing")
@@ -20,9 +22,6 @@ def billing_command():
 def close_month_command(period):
     """Close a month: per line charges and every account's invoice, act and VAT invoice.
     Running it again for the same month changes nothing."""
-    from corp.billing.close import close_month
-    from corp.billing.rating import parse_period
-
     if period is None:
         last = date.today().replace(day=1) - timedelta(days=1)
         period = f"{last.year:04d}-{last.month:02d}"

@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import audit
 from core.errors import InvalidInput
 from core.extensions import db
 from core.mail import MailError, send_mail
@@ -68,8 +69,6 @@ def send_document(document_id: int):
     except MailError:
         flash(_("The message could not be sent."), "danger")
     else:
-        from core import audit
-
         audit.record("document.mail", actor=current_user, object_type="financial_document",
                      object_id=str(document.id))
         db.session.commit()

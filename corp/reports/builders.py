@@ -9,24 +9,35 @@ invoices of those months.
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
+from auth.models import User
 from core.errors import InvalidInput, PermissionDenied
 from core.extensions import db
 from core.ui import label
+from corp import service as corp_service
 from corp.billing import rating
 from corp.billing.charges import catalogue_terms
 from corp.billing.models import FinancialDocument, LineCharge, MonthClose
-from corp.billing.service import Period, line_for_usage, usage_query, usage_row, usage_totals
+from corp.billing.service import (
+    Period,
+    line_for_usage,
+    statement,
+    usage_query,
+    usage_row,
+    usage_totals,
+)
 from corp.models import BillingAccount, Company, Line, LineService, Service, Tariff
 from corp.models import UsageRecord as Usage
 from corp.operations.models import Operation
+from corp.validators import format_msisdn
 from hierarchy.models import Node
+from hierarchy.service import get_node
 from roles import access
 from roles.permissions import COMPANY_SCOPE
 
@@ -76,7 +87,10 @@ class Report:
     # In the PDF: the detail table too (small ones), or only the summaries.
     detail_in_pdf: bool = True
     documents: list = field(default_factory=list)  # financial_documents: the documents
-    charts: list = field(default_factory=list)  # inline SVG of the dashboard's charts
+    # Dashboard charts shown in the PDF too (names in ``corp.reports.charts``), drawn for
+    # ``actor`` (the scope applies to them as to the tables).
+    chart_names: list = field(default_factory=list)
+    actor: object = None
 
 
 @dataclass
@@ -97,20 +111,17 @@ class Scope:
 
 def report_scope(actor, params: dict, permission: str = "reports.view") -> Scope:
     """The actor's scope for ``permission`` and the chosen node (404 outside the scope)."""
-    from corp.service import node_labels
-    from hierarchy.service import get_node
-
     node = None
     if params.get("node_id"):
         node = get_node(actor, int(params["node_id"]), permission)
     paths = access.scopes(actor, permission)
     note = None
     if node is not None:
-        note = _("Scope: %(node)s and below", node=node_labels([node])[node.id])
+        note = _("Scope: %(node)s and below", node=corp_service.node_labels([node])[node.id])
     elif COMPANY_SCOPE not in paths:
         nodes = db.session.scalars(select(Node).where(
             Node.company_id == actor.company_id, Node.path.in_(paths))).all()
-        names = node_labels(nodes)
+        names = corp_service.node_labels(nodes)
         note = _("Scope: %(nodes)s (your part of the hierarchy only)",
                  nodes="; ".join(sorted(names.values())))
     return Scope(actor, permission, node, note)
@@ -218,10 +229,7 @@ def expenses(actor, period: Period, params: dict) -> Report:
     report = Report("expenses", str(REPORT_TYPES["expenses"][0]), _company_name(actor),
                     period, scope.note, summary, detail, notes, detail_in_pdf=False)
     if params.get("with_charts", True):
-        from corp.reports.charts import render_inline
-
-        # The dashboard's chart, the same SVG the page shows.
-        report.charts = [render_inline(actor, "spend_by_branch")]
+        report.chart_names, report.actor = ["spend_by_branch"], actor
     return report
 
 
@@ -262,8 +270,6 @@ def call_detail(actor, period: Period, params: dict) -> Report:
                     [(label("usage_kind", k), v["count"], quantity_text(k, v["quantity"]),
                       v["amount"]) for k, v in by_kind.items()],
                     (_("Total"), totals["count"], "", totals["amount"]))
-    from corp.validators import format_msisdn
-
     report = Report("call_detail", str(REPORT_TYPES["call_detail"][0]), _company_name(actor),
                     period, None, [summary],
                     Table(_("Records"), columns, rows(),
@@ -379,8 +385,6 @@ def _require_company_wide(actor, report_type: str) -> None:
 def payments(actor, period: Period, params: dict) -> Report:
     """Per account: opening balance, charges (closed months), payments, closing balance,
     and every entry with the running balance."""
-    from corp.billing.service import statement
-
     _require_company_wide(actor, "payments")
     accounts = db.session.scalars(select(BillingAccount).where(
         BillingAccount.company_id == actor.company_id).order_by(BillingAccount.number)).all()
@@ -414,8 +418,6 @@ def payments(actor, period: Period, params: dict) -> Report:
 def operations(actor, period: Period, params: dict) -> Report:
     """Operations requested in the period on lines in scope (and, company-wide, on
     accounts): who, what, result."""
-    from auth.models import User
-
     scope = report_scope(actor, params)
     labels = _path_labels(actor.company_id)
     line_ops = (select(Operation.created_at, User.email, Operation.type,
@@ -505,8 +507,6 @@ def idle_lines(actor, period: Period | None, params: dict) -> Report:
 
 
 def _day_start(day: date):
-    from datetime import UTC, datetime
-
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 

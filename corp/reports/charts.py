@@ -13,6 +13,7 @@ from core.errors import NotFound
 from core.extensions import db
 from corp.billing.models import LineCharge, MonthClose
 from corp.models import Line
+from corp.reports import builders
 from hierarchy.models import Node
 from roles import access
 
@@ -106,9 +107,7 @@ def top_lines(actor):
 
 
 def idle_lines(actor):
-    from corp.reports.builders import idle_lines as idle_report
-
-    report = idle_report(actor, None, {"days": 90})
+    report = builders.idle_lines(actor, None, {"days": 90})
     counts = defaultdict(int)
     costs = defaultdict(Decimal)
     for row in report.detail.rows:
@@ -124,8 +123,6 @@ def idle_lines(actor):
 
 
 def saving(actor):
-    from corp.reports.builders import tariff_advice
-
     count = db.session.scalar(select(func.count()).select_from(Line).join(
         Node, Node.id == Line.node_id).where(Line.company_id == actor.company_id,
                                              _scope(actor)))
@@ -134,7 +131,7 @@ def saving(actor):
         chart.x_labels = [_("See the tariff advice report")]
         chart.add(_("Saving"), [0])
         return chart
-    report = tariff_advice(actor, None, {})
+    report = builders.tariff_advice(actor, None, {})
     table = report.summary[0]
     sums = defaultdict(Decimal)
     for node, _lines, _actual, node_saving in table.rows:

@@ -3,13 +3,17 @@
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 
 from core import downloads
 from core.pdf import render_pdf
 from core.ui import money
+from corp.billing.documents import documents_zip
+from corp.reports import charts
 from corp.reports.builders import REPORT_TYPES, Report, Table
+from corp.reports.pdf_parallel import render_table_pdf
 
 MIMETYPES = {
     "csv": downloads.CSV_MIMETYPE,
@@ -74,8 +78,6 @@ def write(report: Report, fmt: str, fileobj) -> None:
     elif fmt == "pdf":
         fileobj.write(pdf_bytes(report))
     else:
-        from corp.billing.documents import documents_zip
-
         fileobj.write(documents_zip(report.documents))
 
 
@@ -98,7 +100,8 @@ def pdf_context(report: Report) -> dict:
     return {"title": report.title, "company": report.company,
             "period": report.period.label() if report.period else "",
             "scope_note": report.scope_note, "notes": list(report.notes), "tables": tables,
-            "charts": list(report.charts)}
+            "charts": [charts.render_inline(report.actor, name)
+                       for name in report.chart_names]}
 
 
 def pdf_header(report: Report) -> dict:
@@ -112,8 +115,6 @@ DEFAULT_PARALLEL_MIN_ROWS = 600
 
 def pdf_bytes(report: Report) -> bytes:
     """The report as PDF (scope note on the first page, page X of Y on every page)."""
-    from flask import current_app
-
     limit = current_app.config.get("PDF_PARALLEL_MIN_ROWS", DEFAULT_PARALLEL_MIN_ROWS)
     if report.detail_in_pdf and (getattr(report, "row_count", 0) or 0) > limit:
         return parallel_pdf_bytes(report)
@@ -128,8 +129,6 @@ def empty_label() -> str:
 
 def parallel_pdf_bytes(report: Report, processes: int | None = None) -> bytes:
     """A long report (call detail) on fixed-height pages rendered in parallel chunks."""
-    from corp.reports.pdf_parallel import render_table_pdf
-
     detail = report.detail
     context = pdf_context(Report(report.type, report.title, report.company, report.period,
                                  report.scope_note, report.summary, None, report.notes))

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
+from auth.models import User
 from core import audit, background
 from core.db import utcnow
 from core.errors import InvalidInput, NotFound
@@ -108,8 +109,6 @@ def _set_progress(job_id: int, done: int) -> None:
 @background.job_kind(JOB_TYPE)
 def run(job_id: int) -> None:
     """Build the report as its owner (whose scope applies now), store the file."""
-    from auth.models import User
-
     job = db.session.get(Job, job_id)
     if job is None or job.type != JOB_TYPE or job.status not in ("pending", "running"):
         return

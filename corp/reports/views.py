@@ -3,13 +3,24 @@ for small ones, as a background job for big ones), send it to my e-mail; dashboa
 
 import io
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from core.errors import InvalidInput
 from core.extensions import db
+from corp import service as corp_service
 from corp.models import Line
 from corp.reports import builders, charts, formats
 from corp.reports import jobs as report_jobs
@@ -32,18 +43,14 @@ def _params(source) -> dict:
 
 def _scope_nodes():
     """Nodes the user may narrow a report to (for the form's select)."""
-    from corp.service import node_labels
-
     nodes = db.session.scalars(select(Node).where(
         Node.company_id == current_user.company_id,
         access.scope_filter(current_user, "reports.view", Node.path)).order_by(Node.path)).all()
-    labels = node_labels(nodes)
+    labels = corp_service.node_labels(nodes)
     return sorted(((n.id, labels[n.id]) for n in nodes), key=lambda x: x[1])
 
 
 def _is_big(report_type: str, params: dict) -> bool:
-    from flask import current_app
-
     limit = current_app.config.get("REPORT_INLINE_MAX_LINES", DEFAULT_INLINE_MAX_LINES)
     if report_type == "call_detail":
         return False
