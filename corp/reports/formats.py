@@ -116,8 +116,15 @@ DEFAULT_PARALLEL_MIN_ROWS = 600
 def pdf_bytes(report: Report) -> bytes:
     """The report as PDF (scope note on the first page, page X of Y on every page)."""
     limit = current_app.config.get("PDF_PARALLEL_MIN_ROWS", DEFAULT_PARALLEL_MIN_ROWS)
-    if report.detail_in_pdf and (getattr(report, "row_count", 0) or 0) > limit:
-        return parallel_pdf_bytes(report)
+    tables = list(report.summary)
+    if report.detail_in_pdf and report.detail is not None:
+        tables.append(report.detail)
+    for table in tables:
+        if not isinstance(table.rows, list):
+            table.rows = list(table.rows)
+    long = [t for t in tables if len(t.rows) > limit]
+    if long:
+        return parallel_pdf_bytes(report, [t for t in tables if t not in long], long)
     return render_pdf("reports/pdf/report.html", pdf_context(report),
                       title=f"{report.title} — {report.company}", author=report.company,
                       pdf_variant=None, header=pdf_header(report))
@@ -127,14 +134,18 @@ def empty_label() -> str:
     return _("No rows.")
 
 
-def parallel_pdf_bytes(report: Report, processes: int | None = None) -> bytes:
-    """A long report (call detail) on fixed-height pages rendered in parallel chunks."""
-    detail = report.detail
-    context = pdf_context(Report(report.type, report.title, report.company, report.period,
-                                 report.scope_note, report.summary, None, report.notes))
-    context["detail_columns"] = [{"label": c.label, "numeric": c.kind in ("money", "int")}
-                                 for c in detail.columns]
-    rows = list(table_rows(detail, cell=screen_cell, with_total=False))
-    return render_table_pdf(context, rows, title=f"{report.title} — {report.company}",
+def parallel_pdf_bytes(report: Report, short: list[Table], long: list[Table],
+                       processes: int | None = None) -> bytes:
+    """A report with long tables (call detail, expenses by node): the short tables and the
+    charts on the cover, the long ones on fixed-height pages rendered in parallel chunks."""
+    cover = Report(report.type, report.title, report.company, report.period,
+                   report.scope_note, short, None, report.notes,
+                   chart_names=report.chart_names, actor=report.actor)
+    long_tables = [{"title": t.title,
+                    "columns": [{"label": c.label, "numeric": c.kind in ("money", "int")}
+                                for c in t.columns],
+                    "rows": list(table_rows(t, cell=screen_cell))} for t in long]
+    return render_table_pdf(pdf_context(cover), long_tables,
+                            title=f"{report.title} — {report.company}",
                             author=report.company, header=pdf_header(report),
                             processes=processes)

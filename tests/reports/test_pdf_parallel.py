@@ -29,10 +29,29 @@ def test_long_call_detail_is_numbered_across_chunks(small_company, app):
     assert report.row_count == 130
     data = formats.pdf_bytes(report)
     text, pages = pdf_text(data)
-    expected = 1 + -(-130 // 28)  # the cover and 28 rows a page
+    expected = 1 + -(-131 // 26)  # the cover; 26 rows a page (130 and the total)
     assert pages == expected
     assert f"{expected} из {expected}" in text or f"{expected} of {expected}" in text
     assert f"1 из {expected}" in text or f"1 of {expected}" in text
     assert "9160000129" in text and "ООО «Тест»" in text
     total = report.summary[0].total[-1]
     assert formats.screen_cell(total, "money").replace("\u00a0", " ") in text
+
+
+def test_expenses_by_node_on_fixed_pages_keeps_scope_note_chart_and_total(app, users):
+    from sqlalchemy import select
+
+    from corp.billing.models import MonthClose
+    from tests.factories import node_named
+
+    app.config["PDF_PARALLEL_MIN_ROWS"] = 5
+    app.config["PDF_WORKERS"] = 1
+    viewer = make_user(1, role="viewer", node=node_named(1, "Москва"))
+    month = db.session.scalar(select(MonthClose.period).order_by(MonthClose.period.desc()))
+    report = builders.expenses(viewer, parse_period(f"{month}-01", f"{month}-28"), {})
+    text, pages = pdf_text(formats.pdf_bytes(report))
+    assert report.scope_note.replace("\u00a0", " ") in text
+    assert formats.screen_cell(report.summary[0].total[-1], "money").replace("\u00a0", " ") in text
+    assert f"{pages} из {pages}" in text or f"{pages} of {pages}" in text
+    assert f"Страница 1 из {pages}" in text or f"Page 1 of {pages}" in text
+    assert "Москва" in text and pages >= 3
