@@ -41,6 +41,8 @@ MODEL_MODULES = (
     "corp.operations.models",
     "forms.models",
     "corp.requests.models",
+    "corp.billing.models",
+    "corp.reports.models",
 )
 
 
@@ -168,7 +170,7 @@ def _optional_blueprints():
 
     found = []
     for name in ("corp.operations.routes", "forms.routes", "corp.requests.routes",
-                 "staff.routes"):
+                 "staff.routes", "corp.billing.routes", "corp.reports.routes"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as error:

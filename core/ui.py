@@ -69,7 +69,24 @@ TARIFF_OPTION_LABELS = {
     "data_package_mb": _l("Internet package, MB"),
 }
 # Every code → label table, by what it labels (one name per concept, in templates too).
+DOCUMENT_KIND_LABELS = {"invoice": _l("Invoice"), "act": _l("Act of services rendered"),
+                        "vat_invoice": _l("VAT invoice")}
+CHARGE_KIND_LABELS = {
+    "tariff_fee": _l("Tariff monthly fee"),
+    "service_fee": _l("Service monthly fees"),
+    "one_off_fee": _l("One-off service fees"),
+    "calls": _l("Calls beyond the package"),
+    "sms": _l("SMS beyond the package"),
+    "data": _l("Mobile internet beyond the package"),
+    "roaming": _l("Roaming"),
+}
+USAGE_KIND_LABELS = {"call": _l("call"), "sms": _l("SMS"), "data": _l("data")}
+DIRECTION_LABELS = {"in": _l("incoming"), "out": _l("outgoing")}
 LABELS = {
+    "document_kind": DOCUMENT_KIND_LABELS,
+    "charge_kind": CHARGE_KIND_LABELS,
+    "usage_kind": USAGE_KIND_LABELS,
+    "direction": DIRECTION_LABELS,
     "status": STATUS_LABELS,
     "block": BLOCK_LABELS,
     "node_kind": NODE_KIND_LABELS,

@@ -51,17 +51,20 @@ DEMO_LOGINS = (
 )
 
 TARIFFS = [
-    # code, name, fee, minutes, sms, mb, options
-    ("biz_start", "Бизнес Старт", "350", 300, 100, 5_000, {}),
+    # code, name, fee, minutes, sms, mb, options, (minute, sms, MB prices beyond the package)
+    ("biz_start", "Бизнес Старт", "350", 300, 100, 5_000, {}, ("2.50", "1.90", "0.50")),
     ("biz_optimum", "Бизнес Оптимум", "650", 800, 300, 15_000,
-     {"favourite_numbers": {"type": "msisdn_list", "max": 3}}),
+     {"favourite_numbers": {"type": "msisdn_list", "max": 3}}, ("2.00", "1.50", "0.40")),
     ("biz_max", "Бизнес Максимум", "1200", 3000, 1000, 40_000,
      {"favourite_numbers": {"type": "msisdn_list", "max": 5},
-      "data_package_mb": {"type": "choice", "values": [20_000, 40_000, 60_000]}}),
+      "data_package_mb": {"type": "choice", "values": [20_000, 40_000, 60_000]}},
+     ("1.50", "1.00", "0.30")),
     ("biz_data", "Бизнес Интернет", "500", 100, 50, 30_000,
-     {"data_package_mb": {"type": "choice", "values": [15_000, 30_000, 50_000]}}),
-    ("biz_iot", "Телеметрия", "90", 0, 50, 500, {}),
-    ("biz_unlim", "Безлимит для бизнеса", "1900", 10_000, 3000, 100_000, {}),
+     {"data_package_mb": {"type": "choice", "values": [15_000, 30_000, 50_000]}},
+     ("3.00", "2.00", "0.20")),
+    ("biz_iot", "Телеметрия", "90", 0, 50, 500, {}, ("3.50", "2.50", "1.00")),
+    ("biz_unlim", "Безлимит для бизнеса", "1900", 10_000, 3000, 100_000, {},
+     ("1.00", "1.00", "0.10")),
 ]
 
 SERVICES = [
@@ -149,11 +152,12 @@ def company_details(spec: CompanySpec) -> dict:
 def ensure_catalogue() -> dict[str, Tariff]:
     """The tariff and service catalogue (shared by every company)."""
     tariffs = {t.code: t for t in db.session.scalars(select(Tariff))}
-    for code, name, fee, minutes, sms, mb, options in TARIFFS:
+    for code, name, fee, minutes, sms, mb, options, prices in TARIFFS:
         if code not in tariffs:
             tariffs[code] = Tariff(code=code, name=name, monthly_fee=Decimal(fee),
                                    included_minutes=minutes, included_sms=sms, included_mb=mb,
-                                   options=options)
+                                   options=options, minute_price=Decimal(prices[0]),
+                                   sms_price=Decimal(prices[1]), mb_price=Decimal(prices[2]))
             db.session.add(tariffs[code])
     existing = set(db.session.scalars(select(Service.code)))
     for code, name, category, monthly, one_off, incompatible, tariff_codes in SERVICES:
@@ -279,7 +283,15 @@ def build_company(spec: CompanySpec, rng: random.Random, tariffs: dict, today: d
     for chunk in _chunks(service_rows, 10_000):
         db.session.execute(insert(LineService), chunk)
 
-    _build_usage(line_ids, rng, today, spec.usage_per_month, echo, spec.name)
+    from corp.billing.charges import terms_of
+
+    terms = {t.id: terms_of(t) for t in tariff_list}
+    roaming_ids = {s.id for s in services if s.category == "roaming"}
+    roamers = {row["line_id"] for row in service_rows if row["service_id"] in roaming_ids}
+    line_info = db.session.execute(select(Line.id, Line.tariff_id, Line.activated_on, Line.status)
+                                   .where(Line.company_id == company.id).order_by(Line.id)).all()
+    _build_usage([(i, terms[t], a, st, i in roamers) for i, t, a, st in line_info], rng, today,
+                 spec.usage_per_month, echo, spec.name)
     for account in accounts:
         for month in range(3):
             paid = _month_start(today, -month) + timedelta(days=rng.randrange(1, 25))
@@ -303,43 +315,74 @@ def _chunks(rows, size):
         yield rows[start:start + size]
 
 
-def _build_usage(line_ids, rng, today, per_month, echo, name):
-    """About ``per_month`` usage records per line for this month and the two before."""
+ROAMING_COUNTRIES = ("BY", "KZ", "TR", "AE", "DE")
+
+
+def _build_usage(lines, rng, today, per_month, echo, name):
+    """About ``per_month`` usage records per line for this month and the two before, rated
+    by the billing engine as the operator would (package first, then per-unit prices).
+
+    ``lines`` are ``(id, Terms, activated_on, status, roams)``. Terminated and blocked lines
+    and about one active line in twenty have no usage (the idle lines); about one in seven
+    is a heavy user who exhausts the package; lines with a roaming service travel."""
+    from corp.billing import rating
+
     usage_rows = []
     monthly = []
     total = 0
+    profiles = {}
+    for line_id, _terms, _activated, status, _roams in lines:
+        roll = rng.random()
+        profiles[line_id] = ("idle" if status != "active" or roll < 0.05
+                             else "heavy" if roll < 0.2 else "normal")
     for month_offset in (-2, -1, 0):
         start = _month_start(today, month_offset)
         days = (_month_start(today, month_offset + 1) - start).days
         if month_offset == 0:
             days = max(today.day, 1)
         period = f"{start.year:04d}-{start.month:02d}"
-        for line_id in line_ids:
-            minutes = sms = kb = 0
-            amount = Decimal(0)
+        for line_id, terms, activated, _status, roams in lines:
+            profile = profiles[line_id]
+            if profile == "idle":
+                continue
+            heavy = profile == "heavy"
+            abroad = rng.choice(ROAMING_COUNTRIES) if roams and rng.random() < 0.4 else None
+            records = []
             for _ in range(per_month if month_offset else max(per_month * days // 30, 1)):
                 day = start + timedelta(days=rng.randrange(days))
                 at = datetime(day.year, day.month, day.day, rng.randrange(8, 21),
-                              rng.randrange(60), tzinfo=UTC)
+                              rng.randrange(60), rng.randrange(60), tzinfo=UTC)
+                country = abroad if abroad and rng.random() < 0.25 else None
                 roll = rng.random()
                 if roll < 0.55:
-                    kind, qty = "call", rng.randrange(10, 900)
-                    cost = Decimal(0) if rng.random() < 0.8 else Decimal(qty // 60 + 1) * 2
-                    minutes += qty // 60 + 1
+                    kind = "call"
+                    qty = rng.randrange(10, 3600 if heavy else 900)
+                    direction = "in" if rng.random() < 0.3 else "out"
                     counterpart = f"9{rng.randrange(10**8, 10**9)}"
                 elif roll < 0.7:
-                    kind, qty, cost = "sms", 1, Decimal("0") if rng.random() < 0.9 else Decimal(2)
-                    sms += 1
+                    kind, qty = "sms", 1
+                    direction = "in" if rng.random() < 0.2 else "out"
                     counterpart = f"9{rng.randrange(10**8, 10**9)}"
                 else:
-                    kind, qty, cost = "data", rng.randrange(100, 200_000), Decimal(0)
-                    kb += qty
-                    counterpart = "internet"
-                amount += cost
+                    kind, direction, counterpart = "data", "out", "internet"
+                    # Abroad, sessions are short (a map, a message): roaming MB are dear.
+                    qty = rng.randrange(100, 5_000 if country else
+                                        2_000_000 if heavy else 200_000)
+                records.append((at, kind, qty, direction, country, counterpart))
+            records.sort(key=lambda r: r[0])
+            segments = rating.segments_for(period, [], terms, active_from=activated)
+            charges = rating.rate_month(period, segments,
+                                        [rating.Usage(*r[:5]) for r in records])
+            for (at, kind, qty, direction, country, counterpart), rated in zip(
+                    records, charges.rated, strict=True):
                 usage_rows.append({"line_id": line_id, "occurred_at": at, "kind": kind,
-                                   "quantity": qty, "counterpart": counterpart, "amount": cost})
-            monthly.append({"line_id": line_id, "period": period, "minutes": minutes,
-                            "sms": sms, "mb": kb // 1024, "amount": amount})
+                                   "quantity": qty, "counterpart": counterpart,
+                                   "direction": direction, "country": country,
+                                   "amount": rated.amount})
+            monthly.append({"line_id": line_id, "period": period,
+                            "minutes": charges.totals["minutes"], "sms": charges.totals["sms"],
+                            "mb": charges.totals["mb"],
+                            "amount": sum((r.amount for r in charges.rated), Decimal(0))})
             if len(usage_rows) >= 50_000:
                 db.session.execute(insert(UsageRecord), usage_rows)
                 total += len(usage_rows)
@@ -350,6 +393,16 @@ def _build_usage(line_ids, rng, today, per_month, echo, name):
     for chunk in _chunks(monthly, 10_000):
         db.session.execute(insert(LineMonthlyUsage), chunk)
     echo(f"  {name}: {total} usage records")
+
+
+def close_past_months(today: date, echo=lambda *_: None, company_id=None) -> None:
+    """Close the demo's past months (as the operator's month close would have)."""
+    from corp.billing.close import close_month
+
+    for offset in (-2, -1):
+        start = _month_start(today, offset)
+        counts = close_month(f"{start.year:04d}-{start.month:02d}", company_id=company_id)
+        echo(f"  month {start:%Y-%m} closed: {counts['documents']} documents")
 
 
 ROMASHKA_TREE = {
@@ -459,6 +512,7 @@ def load_demo(echo=lambda *_: None, today: date | None = None) -> None:
                       "accountant")
     assign_predefined(user("admin@vector.example", "Волков Павел", vector), "global_admin")
     user("staff@operator.example", "Оператор Поддержки", staff=True)
+    close_past_months(today, echo)
 
 
 def load_large(lines: int, usage_per_month: int, echo=lambda *_: None) -> Company:
@@ -469,6 +523,7 @@ def load_large(lines: int, usage_per_month: int, echo=lambda *_: None) -> Compan
     ensure_predefined_roles()
     tariffs = ensure_catalogue()
     company = build_company(large_spec(lines, usage_per_month), rng, tariffs, date.today(), echo)
+    close_past_months(date.today(), echo, company_id=company.id)
     admin = User(email="admin@gigant.example", name="Администратор Гиганта",
                  password_hash=hash_password(DEMO_PASSWORD), company_id=company.id)
     db.session.add(admin)

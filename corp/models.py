@@ -103,6 +103,10 @@ class Tariff(db.Model):
     included_minutes: Mapped[int] = mapped_column(Integer, default=0)
     included_sms: Mapped[int] = mapped_column(Integer, default=0)
     included_mb: Mapped[int] = mapped_column(Integer, default=0)
+    # Prices beyond the package (₽ with VAT): per started minute, per SMS, per started MB.
+    minute_price: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    sms_price: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    mb_price: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     # Definitions of the options a company may configure, e.g.
     # {"favourite_numbers": {"type": "msisdn_list", "max": 5}, "data_package_mb": {...}}.
     options: Mapped[dict] = mapped_column(JSONType, default=dict)
@@ -209,6 +213,9 @@ class UsageRecord(db.Model):
     quantity: Mapped[int] = mapped_column(Integer)
     counterpart: Mapped[str] = mapped_column(String(20), default="")
     amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    direction: Mapped[str] = mapped_column(String(3), default="out")  # out | in
+    # ISO country code while roaming; empty at home.
+    country: Mapped[str | None] = mapped_column(String(2))
 
 
 class LineMonthlyUsage(db.Model):

@@ -1,11 +1,13 @@
 """Pages of the company's lines: dashboard, lines list, line card."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.extensions import db
 from corp import service
 from corp.models import LINE_STATUSES, Tariff
+from roles import access
 from roles.access import authenticated, require
 
 bp = Blueprint("corp", __name__)
@@ -31,7 +33,15 @@ def dashboard():
     """Lines by status, tariff and branch within what the user may see."""
     if current_user.is_operator_staff:
         return render_template("corp/operator_home.html")
-    return render_template("corp/dashboard.html", stats=service.dashboard(current_user))
+    show_charts = ("reports.chart" in current_app.view_functions
+                   and bool(access.scopes(current_user, "reports.view")))
+    charts = [("spend_by_branch", _("Spend by branch for the last months")),
+              ("trend", _("Spend over the last 12 months")),
+              ("top_lines", _("The lines that cost most last month")),
+              ("idle_lines", _("Idle lines and what they cost meanwhile")),
+              ("saving", _("Possible saving with tariff advice"))]
+    return render_template("corp/dashboard.html", stats=service.dashboard(current_user),
+                           show_charts=show_charts, charts=charts)
 
 
 @bp.get("/lines")

@@ -170,8 +170,10 @@ def list_jobs():
 @blp.response(200, JobSchema)
 @require("lines.view")
 def get_job(job_id):
-    """Status and progress (done / failed / remaining / total) of a job."""
-    return job_json(jobs.get_job(current_user, job_id))
+    """Status and progress (done / failed / remaining / total) of a job; a report job (the
+    caller's own only) also gives its ``download_url`` once ready."""
+    return jobs.present_external(current_user, job_id) or job_json(
+        jobs.get_job(current_user, job_id))
 
 
 @blp.route("/jobs/<int:job_id>/cancel", methods=["POST"])

@@ -440,8 +440,29 @@ def may_control(actor, job: Job) -> bool:
     return not outside
 
 
+# Job types other packages run on this table (reports): type → (find(actor, id) → job | None,
+# json(job) → dict). They are not bulk operations: the operations pages do not list them.
+EXTERNAL_TYPES: dict[str, tuple] = {}
+
+
+def register_external_type(type_name: str, find, as_json) -> None:
+    """Let another package keep its jobs here and show them through ``GET /jobs/<id>``."""
+    EXTERNAL_TYPES[type_name] = (find, as_json)
+
+
+def present_external(actor, job_id: int) -> dict | None:
+    """The JSON of another package's job (None when the id is a bulk job or unknown)."""
+    for find, as_json in EXTERNAL_TYPES.values():
+        job = find(actor, job_id)
+        if job is not None:
+            return as_json(job)
+    return None
+
+
 def _visible_jobs(actor):
     query = select(Job).where(Job.company_id == actor.company_id)
+    if EXTERNAL_TYPES:
+        query = query.where(Job.type.notin_(list(EXTERNAL_TYPES)))
     if not access.can(actor, "lines.view", COMPANY_SCOPE):
         query = query.where(Job.requested_by == actor.id)
     return query

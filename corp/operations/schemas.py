@@ -306,6 +306,10 @@ class JobSchema(Schema):
     finished_at = fields.DateTime(allow_none=True)
     results_url = fields.String()
     results_xlsx_url = fields.String()
+    # Report jobs (corp.reports): the file, while it is kept.
+    download_url = fields.String(allow_none=True)
+    expires_at = fields.DateTime(allow_none=True)
+    error = fields.String(allow_none=True)
 
 
 class DecisionSchema(Schema):

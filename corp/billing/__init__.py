@@ -1,0 +1,1 @@
+"""Billing kept by the embedded operator: rating, charges, month close, financial documents."""

@@ -1,0 +1,62 @@
+"""JSON API of reports: start one as a job, download the owner's file."""
+
+from flask import jsonify, send_file
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from core.extensions import db
+from corp.operations.schemas import JobSchema
+from corp.reports import builders
+from corp.reports import jobs as report_jobs
+from roles.access import require
+
+blp = Blueprint("Reports", __name__, url_prefix="/api/v1", description="Reports")
+
+
+class ReportParams(Schema):
+    first = fields.String(data_key="from", load_default=None,
+                          metadata={"description": "YYYY-MM-DD"})
+    last = fields.String(data_key="to", load_default=None, metadata={"description": "YYYY-MM-DD"})
+    node_id = fields.Integer(load_default=None, allow_none=True)
+    line_id = fields.Integer(load_default=None, allow_none=True,
+                             metadata={"description": "call_detail: the line"})
+    days = fields.Integer(load_default=None, allow_none=True,
+                          metadata={"description": "idle_lines: days without usage"})
+
+
+class ReportRequest(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(builders.REPORT_TYPES))
+    format = fields.String(required=True, validate=validate.OneOf(
+        ["pdf", "xlsx", "csv", "zip"]))
+    params = fields.Nested(ReportParams, load_default=dict)
+
+
+@blp.route("/reports", methods=["POST"])
+@blp.arguments(ReportRequest)
+@blp.response(202, JobSchema)
+@blp.alt_response(403, description="a company-wide report without company-wide access")
+@blp.alt_response(404, description="node or line out of scope or of another company")
+@blp.alt_response(422, description="bad type, format or period (field errors)")
+@require("reports.view")
+def create_report(body):
+    """Start a report as a background job; follow it with ``GET /jobs/<id>``."""
+    p = body["params"]
+    params = {"from": p.get("first"), "to": p.get("last"), "node_id": p.get("node_id"),
+              "line_id": p.get("line_id"), "days": p.get("days")}
+    job = report_jobs.start(current_user, body["type"], body["format"], params)
+    db.session.commit()
+    report_jobs.dispatch(job)
+    db.session.refresh(job)
+    return jsonify(JobSchema().dump(report_jobs.job_json(job))), 202
+
+
+@blp.route("/jobs/<int:job_id>/download", methods=["GET"])
+@blp.response(200, description="the report file")
+@blp.alt_response(404, description="not the caller's report, not ready, or expired")
+@require("reports.view")
+def download(job_id):
+    """The finished report's file (its owner only, while it is kept)."""
+    record = report_jobs.download(current_user, job_id)
+    return send_file(record.path, mimetype=record.mimetype, as_attachment=True,
+                     download_name=record.filename)
