@@ -111,6 +111,7 @@ def crawl(page, origin: str, who: str, start: str | None = None) -> CrawlReport:
     report = CrawlReport(who)
     queue = deque([start or page.url])
     queued = {pattern(queue[0])}
+    referrer = {queue[0]: None}
     while queue and len(report.visited) < MAX_PAGES:
         url = queue.popleft()
         page.set_viewport_size(DESKTOP)
@@ -128,6 +129,9 @@ def crawl(page, origin: str, who: str, start: str | None = None) -> CrawlReport:
         if response.status >= 500:
             report.problem(url, "http", f"status {response.status}")
             continue
+        if response.status >= 400:  # a link shown to this user that they may not follow
+            detail = f"answers {response.status}; linked from {referrer[url]}"
+            report.problem(url, "dead-link", detail)
         landed = pattern(page.url)  # after redirects ("/" → "/dashboard")
         if landed in report.visited:
             continue
@@ -140,5 +144,6 @@ def crawl(page, origin: str, who: str, start: str | None = None) -> CrawlReport:
             if key not in queued and followable(link, origin):
                 queued.add(key)
                 queue.append(link)
+                referrer[link] = page.url
         check_page(page, report, url, source)
     return report

@@ -126,3 +126,23 @@ def test_the_navbar_fits_on_one_line_at_1400px(page, email, locale):
     highest_bottom = min(i["bottom"] for i in items)
     assert lowest_top < highest_bottom, items
     assert max(i["right"] for i in items) <= row["width"], items
+
+
+def test_form_errors_are_tied_to_their_fields_and_pass_axe(page, live_server):
+    """A form sent back with errors: each message is announced with its field."""
+    from tests.a11y.crawl import CrawlReport, check_page
+
+    page.set_viewport_size({"width": 1400, "height": 900})
+    browser_login(page, "admin@romashka.example")
+    expect(page).to_have_url(re.compile(r"/dashboard$"))
+    page.goto("/admin/users/new")
+    page.fill("main input[name=email]", "new.person@romashka.example")
+    page.get_by_test_id("user-create").click()  # without a name
+    name = page.locator("main input[name=name]")
+    expect(name).to_have_attribute("aria-invalid", "true")
+    error = page.locator("#" + name.get_attribute("aria-describedby"))
+    expect(error).to_be_visible()
+    expect(error).not_to_be_empty()
+    report = CrawlReport("admin, new user with errors")
+    check_page(page, report, page.url, axe_source())
+    assert not report.problems, "\n".join(report.problems)
