@@ -146,3 +146,28 @@ def test_form_errors_are_tied_to_their_fields_and_pass_axe(page, live_server):
     report = CrawlReport("admin, new user with errors")
     check_page(page, report, page.url, axe_source())
     assert not report.problems, "\n".join(report.problems)
+
+
+def test_menu_entries_that_do_not_fit_move_into_more(page):
+    """At a width where the admin's menu cannot fit, the navbar still keeps one line and every
+    entry stays reachable (under "More")."""
+    page.set_viewport_size({"width": 1100, "height": 900})
+    browser_login(page, "admin@romashka.example")
+    expect(page).to_have_url(re.compile(r"/dashboard$"))
+    page.goto("/dashboard")
+    more = page.locator("[data-nav-more]")
+    expect(more).to_be_visible()
+    items = page.evaluate(NAV_ROW_JS)["items"]
+    assert max(i["top"] for i in items) < min(i["bottom"] for i in items), items
+    assert max(i["right"] for i in items) <= 1100, items
+    moved = more.locator(".dropdown-item")
+    assert moved.count() >= 1
+    more.locator(".dropdown-toggle").click()
+    expect(moved.first).to_be_visible()
+    href = moved.last.get_attribute("href")
+    moved.last.click()
+    expect(page).to_have_url(re.compile(re.escape(href) + "$"))
+    # Wide enough again: every entry is back on the bar and "More" is gone.
+    page.set_viewport_size({"width": 1900, "height": 900})
+    expect(more).to_be_hidden()
+    expect(more.locator(".dropdown-item")).to_have_count(0)
