@@ -9,6 +9,9 @@ from core.config import load_config
 def create_app(test_config=None) -> Flask:
     """Build the portal from small steps: config, extensions, blueprints, hooks, commands."""
     app = Flask(__name__, instance_relative_config=True)
+    from core.validation import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     load_config(app, test_config)
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -21,6 +24,7 @@ def create_app(test_config=None) -> Flask:
     register_errorhandlers(app)
     register_hooks(app)
     register_commands(app)
+    register_schedule(app)
     from core.ui import register_template_helpers
 
     register_template_helpers(app)
@@ -29,6 +33,7 @@ def create_app(test_config=None) -> Flask:
 
 MODEL_MODULES = (
     "core.audit",
+    "core.security_log",
     "auth.models",
     "corp.models",
     "hierarchy.models",
@@ -53,6 +58,7 @@ def import_models() -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects of ``core.extensions`` to this app."""
     from core import i18n
+    from core.background import celery_init_app
     from core.extensions import api, babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -70,6 +76,7 @@ def register_extensions(app: Flask) -> None:
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _configure_sqlite(app)
+    celery_init_app(app)
 
 
 def _configure_sqlite(app: Flask) -> None:
@@ -116,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     """Pages and API of every package; each package owns its routes."""
     from auth import api as auth_api
     from auth import views as auth_views
+    from core import health
     from core import views as core_views
     from core.extensions import api, csrf
     from corp import api as corp_api
@@ -125,7 +133,7 @@ def register_blueprints(app: Flask) -> None:
     from roles import api as roles_api
     from roles import views as roles_views
 
-    for module in (core_views, auth_views, corp_views, hierarchy_views, roles_views):
+    for module in (health, core_views, auth_views, corp_views, hierarchy_views, roles_views):
         app.register_blueprint(module.bp)
     for module in (auth_api, corp_api, hierarchy_api, roles_api):
         api.register_blueprint(module.blp)
@@ -133,7 +141,7 @@ def register_blueprints(app: Flask) -> None:
         # CSRF-checked in ``check_api_csrf`` below.
         csrf.exempt(module.blp)
     for extra in _optional_blueprints():
-        extra(app, api, csrf)
+        extra(app, api, csrf)  # nosec B610 - not Django: a package's route registration
 
 
 def _optional_blueprints():
@@ -161,19 +169,27 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_hooks(app: Flask) -> None:
     """Deny by default, CSRF on cookie-authenticated API writes, security headers."""
+    from core import logs
     from core.extensions import csrf, db
+    from core.validation import refuse_control_characters
     from roles.access import enforce_route_marks
+
+    # First: every later hook (and the route mark check) logs under the request id.
+    logs.init_app(app)
 
     @app.before_request
     def check_api_csrf():
-        if (
-            request.path.startswith("/api/")
-            and request.method not in ("GET", "HEAD", "OPTIONS")
-            and "Authorization" not in request.headers
-            and session.get("sid")
-        ):
+        if not request.path.startswith("/api/") or request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        # The exemption follows what authenticated the request: only a verified bearer token
+        # skips the check, never the mere presence of an Authorization header (Basic, a
+        # bad token) beside the session cookie. Loading the identity sets ``auth_via``;
+        # anonymous writes are refused by the route marks (or are the token request).
+        current_user._get_current_object()
+        if g.get("auth_via") == "session":
             csrf.protect()
 
+    app.before_request(refuse_control_characters)
     app.before_request(enforce_route_marks)
 
     @app.after_request
@@ -186,6 +202,10 @@ def register_hooks(app: Flask) -> None:
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
             "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
         )
+        if request.is_secure and app.config["HSTS_SECONDS"]:
+            # Over HTTPS (directly, or behind a TLS proxy trusted through TRUSTED_PROXIES).
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
         if current_user and getattr(current_user, "is_authenticated", False):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
@@ -197,9 +217,22 @@ def register_hooks(app: Flask) -> None:
 
 
 
+def register_schedule(app: Flask) -> None:
+    """What Celery beat runs and when (``corp.schedule``)."""
+    from corp import schedule
+
+    schedule.init_app(app)
+
+
 def register_commands(app: Flask) -> None:
     """``flask --app app demo`` and friends."""
-    from corp import demo
+    from core import backup
+    from core.audit import audit_command
+    from corp import demo, schedule
 
     app.cli.add_command(demo.demo_command)
     app.cli.add_command(demo.serve_demo_command)
+    app.cli.add_command(schedule.cleanup_command)
+    app.cli.add_command(backup.backup_command)
+    app.cli.add_command(backup.restore_command)
+    app.cli.add_command(audit_command)

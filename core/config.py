@@ -25,7 +25,9 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     API_TOKEN_LIFETIME = timedelta(hours=8)
     LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_DURATION = timedelta(minutes=15)
+    LOGIN_LOCK_DURATION = timedelta(minutes=15)  # the first lock of an (e-mail, source)
+    LOGIN_LOCK_MAX = timedelta(hours=24)  # each further lock doubles, up to this
+    LOGIN_THROTTLE_RETENTION = timedelta(days=1)  # quiet counters are removed after this
     LOGIN_RATE_LIMIT = "30 per minute"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
@@ -40,24 +42,67 @@ class Defaults:
     OPENAPI_SWAGGER_UI_PATH = None
     OPENAPI_REDOC_PATH = None
     OPERATOR_NAME = "Оператор связи"
-    # Background work: in-process by default; Celery when a broker URL is configured.
+    # Background work (``core.background``): in-process by default; Celery when a broker URL
+    # is configured.
     CELERY_BROKER_URL = None
+    # The runner: "eager" (inline), "thread" or "celery"; None picks from CELERY_BROKER_URL.
+    OPERATIONS_EXECUTOR = None
+    # The Celery queue tasks are sent to and workers read.
+    CELERY_TASK_QUEUE = "operations"
+    # Seconds before Redis hands an unacknowledged task (a dead worker's) to another worker.
+    CELERY_VISIBILITY_TIMEOUT = 3600
+    # Lines a bulk job applies per transaction.
+    OPERATIONS_JOB_CHUNK = 500
+    # Seconds without a heartbeat after which a running job counts as stalled (resumable).
+    OPERATIONS_JOB_STALE_SECONDS = 60
     OPERATOR_GATEWAY_DELAY = 0.0
     LINES_PER_PAGE = 50
     # Served over HTTPS (directly or behind a proxy): cookies only travel encrypted.
     SESSION_COOKIE_SECURE = False
     # Number of reverse proxies in front whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = 0
+    HSTS_SECONDS = 31_536_000  # sent only on HTTPS requests; 0 turns it off
+    # Logs: one JSON object per line on stderr ("json") or plain text ("text").
+    LOG_FORMAT = "json"
+    LOG_LEVEL = "INFO"
+    # Prometheus: /metrics answers only to "Authorization: Bearer <METRICS_TOKEN>" (404 unset).
+    METRICS_TOKEN = None
+    # Celery beat (``Procfile`` ``beat``): a crontab "m h dom mon dow" in the portal's time
+    # zone, or a number of seconds between runs.
+    SCHEDULE_RUN_DUE = "5 0 * * *"
+    SCHEDULE_CLEANUP = "30 3 * * *"
+    SCHEDULE_CLOSE_MONTH = "10 1 1 * *"
+    # Clean-up: generated report files older than this many days are removed.
+    REPORT_FILES_DIR = None  # default: instance/reports
+    REPORT_FILES_MAX_AGE_DAYS = 30
 
 
+def _flag(value: str) -> bool:
+    return value.lower() in ("1", "true", "yes")
+
+
+# Environment variable → (setting, how to read it). A Celery worker has no instance config of
+# its own in CI, so what it needs can come from here as well.
 ENV_SETTINGS = {
-    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
-    "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
-    "TRUSTED_PROXIES": "TRUSTED_PROXIES",
-    "SECRET_KEY": "SECRET_KEY",
-    "CELERY_BROKER_URL": "CELERY_BROKER_URL",
-    "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
-    "OPERATOR_GATEWAY_DELAY": "OPERATOR_GATEWAY_DELAY",
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _flag),
+    "TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "CELERY_BROKER_URL": ("CELERY_BROKER_URL", str),
+    "CELERY_TASK_QUEUE": ("CELERY_TASK_QUEUE", str),
+    "CELERY_VISIBILITY_TIMEOUT": ("CELERY_VISIBILITY_TIMEOUT", int),
+    "OPERATIONS_EXECUTOR": ("OPERATIONS_EXECUTOR", str),
+    "OPERATIONS_JOB_CHUNK": ("OPERATIONS_JOB_CHUNK", int),
+    "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+    "OPERATOR_GATEWAY_DELAY": ("OPERATOR_GATEWAY_DELAY", float),
+    "LOG_FORMAT": ("LOG_FORMAT", str),
+    "LOG_LEVEL": ("LOG_LEVEL", str),
+    "METRICS_TOKEN": ("METRICS_TOKEN", str),
+    "SCHEDULE_RUN_DUE": ("SCHEDULE_RUN_DUE", str),
+    "SCHEDULE_CLEANUP": ("SCHEDULE_CLEANUP", str),
+    "SCHEDULE_CLOSE_MONTH": ("SCHEDULE_CLOSE_MONTH", str),
+    "REPORT_FILES_DIR": ("REPORT_FILES_DIR", str),
+    "REPORT_FILES_MAX_AGE_DAYS": ("REPORT_FILES_MAX_AGE_DAYS", int),
 }
 
 
@@ -65,16 +110,9 @@ def load_config(app, test_config=None):
     """Fill ``app.config`` from defaults, the instance folder, the environment and tests."""
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
-    for env_name, key in ENV_SETTINGS.items():
+    for env_name, (key, read) in ENV_SETTINGS.items():
         if os.environ.get(env_name):
-            value = os.environ[env_name]
-            if key == "OPERATOR_GATEWAY_DELAY":
-                value = float(value)
-            elif key in ("SESSION_COOKIE_SECURE",):
-                value = value.lower() in ("1", "true", "yes")
-            elif key == "TRUSTED_PROXIES":
-                value = int(value)
-            app.config[key] = value
+            app.config[key] = read(os.environ[env_name])
     if test_config:
         app.config.update(test_config)
     instance = Path(app.instance_path)
@@ -96,6 +134,11 @@ def _instance_secret_key(instance: Path) -> str:
     instance.mkdir(parents=True, exist_ok=True)
     key_file = instance / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+        # Created with mode 0600 from the first byte (never readable by others meanwhile).
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process wrote it first
+            return key_file.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
     return key_file.read_text().strip()

@@ -45,6 +45,10 @@ class Conflict(DomainError):
     status, code = 409, "conflict"
 
 
+class TooManyAttempts(DomainError):
+    status, code = 429, "too_many_attempts"
+
+
 class InvalidInput(DomainError):
     """Bad input: ``errors`` maps field names to messages; nothing was changed."""
 
@@ -63,15 +67,47 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
+def _allow(error: HTTPException) -> dict:
+    """A 405 names the methods the URL does allow (RFC 9110 asks for ``Allow``)."""
+    methods = getattr(error, "valid_methods", None)
+    return {"Allow": ", ".join(sorted(methods))} if methods else {}
+
+
+def _record_security_event(error: DomainError) -> None:
+    """Every refusal answered 403/404 reaches the platform's security log: probing another
+    company's ids, out-of-scope objects and staff-only routes leave a trace."""
+    from flask_login import current_user
+
+    from core import security_log
+
+    if error.status == 404:
+        kind = "refused.not_found"
+    elif error.status == 403:
+        kind = "refused.staff_only" if error.code == "staff_only" else "refused.forbidden"
+    else:
+        return
+    security_log.record(kind, actor=current_user, status=error.status,
+                        detail=str(error.message))
+
+
 def register_errorhandlers(app):
     """Answer domain and HTTP errors as JSON for the API and as a page for people."""
+    from core import security_log
     from core.audit import flush_refusals
     from core.extensions import db
+
+    @app.after_request
+    def write_security_events(response):
+        # Events of a request that did not end in a domain error (e.g. downloads).
+        security_log.flush()
+        return response
 
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
         db.session.rollback()
         flush_refusals()
+        _record_security_event(error)
+        security_log.flush()
         if is_api_request():
             return jsonify(error.to_dict()), error.status
         return (
@@ -91,8 +127,9 @@ def register_errorhandlers(app):
             messages = data.get("messages")
             if messages:
                 body["errors"] = messages.get("json", messages)
-            return jsonify(body), error.code
+            return jsonify(body), error.code, _allow(error)
         return (
             render_template("error.html", status=error.code, message=error.description),
             error.code,
+            _allow(error),
         )

@@ -1,9 +1,8 @@
-"""Pages that belong to no domain: language switch, health check."""
+"""Pages that belong to no domain: the language switch (probes are in ``core.health``)."""
 
-from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
-from sqlalchemy import text
+from flask import Blueprint, current_app, redirect, request, session, url_for
 
-from core.extensions import db
+from core.redirects import safe_next
 from roles.access import public
 
 bp = Blueprint("core", __name__)
@@ -16,18 +15,7 @@ def set_language():
     locale = request.form.get("locale", "")
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("corp.dashboard")
-    return redirect(target)
-
-
-@bp.get("/healthz")
-@public
-def health():
-    """Liveness and database reachability, for load balancers."""
-    db.session.execute(text("SELECT 1"))
-    return jsonify({"status": "ok"})
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.get("/")

@@ -19,6 +19,7 @@ from corp.models import (
     Payment,
     Tariff,
 )
+from corp.validators import format_msisdn
 from hierarchy.models import Node
 from roles import access
 
@@ -120,6 +121,57 @@ def list_lines(actor, flt: LineFilter, page: int = 1, per_page: int = 50):
         base.order_by(*order).limit(per_page).offset((page - 1) * per_page)
     ).unique().all()
     return items, total
+
+
+def list_line_rows(actor, flt: LineFilter, page: int = 1, per_page: int = 50):
+    """One page of lines as plain values (the API's hot path) and the total count.
+
+    The same scoped, filtered and ordered query as ``list_lines``, but reading only the
+    columns the API shows, with the total as a window count in the same query: one round
+    trip and no ORM objects, where the list of objects cost two queries and most of the
+    request's CPU. ``tests/production/test_lines_api_fast_path.py`` checks both agree.
+    """
+    if page < 1 or per_page < 1 or per_page > 500:
+        raise InvalidInput({"page": "page ≥ 1 and 1 ≤ per_page ≤ 500."})
+    if flt.sort not in SORTS:
+        raise InvalidInput({"sort": f"Sort by one of: {', '.join(SORTS)}."})
+    base = filtered_lines(actor, flt).join(
+        BillingAccount, BillingAccount.id == Line.billing_account_id)
+    column = SORTS[flt.sort]
+    order = [column.desc() if flt.descending else column.asc(), Line.id]
+    query = base.with_only_columns(
+        Line.id, Line.msisdn, Line.iccid, Line.status, Line.block_kind, Line.blocked_until,
+        Line.tariff_options, Line.employee_name, Line.employee_position, Line.employee_email,
+        Line.personnel_number, Line.activated_on, Line.version, Tariff.code, Tariff.name,
+        Node.id, Node.name, Node.path, BillingAccount.id, BillingAccount.number,
+        func.count().over(), maintain_column_froms=True,
+    ).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    rows = db.session.execute(query).all()
+    if rows:
+        total = rows[0][-1]
+    else:  # a page past the end: the window had nothing to count
+        total = db.session.scalar(select(func.count()).select_from(
+            filtered_lines(actor, flt).subquery()))
+    return [_line_values(row) for row in rows], total
+
+
+def _line_values(row) -> dict:
+    (line_id, msisdn, iccid, status, block_kind, blocked_until, tariff_options, name,
+     position, email, personnel_number, activated_on, version, tariff_code, tariff_name,
+     node_id, node_name, node_path, account_id, account_number, _total) = row
+    return {
+        "id": line_id, "msisdn": msisdn, "msisdn_display": format_msisdn(msisdn),
+        "iccid": iccid, "status": status, "block_kind": block_kind,
+        "blocked_until": blocked_until.isoformat() if blocked_until else None,
+        "tariff": {"code": tariff_code, "name": tariff_name},
+        "tariff_options": tariff_options,
+        "node": {"id": node_id, "name": node_name, "path": node_path},
+        "billing_account": {"id": account_id, "number": account_number},
+        "employee": {"name": name, "position": position, "email": email,
+                     "personnel_number": personnel_number},
+        "activated_on": activated_on.isoformat() if activated_on else None,
+        "version": version,
+    }
 
 
 def node_labels(nodes) -> dict[int, str]:
@@ -236,10 +288,13 @@ def dashboard(actor) -> dict:
 
 
 def billing_accounts(actor):
-    """The company's billing accounts (company-wide objects: the actor needs a root scope)."""
+    """The billing accounts the actor may see, filtered in SQL: every account of the company
+    for a company-wide viewer, else only those billing a line in the actor's view scope
+    (the billing page and the API both list through here)."""
+    query = select(BillingAccount).where(BillingAccount.company_id == actor.company_id)
+    if not access.has_company_scope(actor, "lines.view"):
+        visible = scoped_lines(actor).with_only_columns(Line.billing_account_id)
+        query = query.where(BillingAccount.id.in_(visible.scalar_subquery()))
     return db.session.scalars(
-        select(BillingAccount)
-        .where(BillingAccount.company_id == actor.company_id)
-        .options(selectinload(BillingAccount.contract))
-        .order_by(BillingAccount.number)
+        query.options(selectinload(BillingAccount.contract)).order_by(BillingAccount.number)
     ).all()

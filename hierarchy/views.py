@@ -21,6 +21,8 @@ from sqlalchemy import select
 from auth.models import User
 from core.errors import Conflict, InvalidInput
 from core.extensions import db
+from core.uploads import read_bytes
+from core.validation import parse_int
 from corp import service as corp_service
 from corp.models import LINE_STATUSES
 from hierarchy import editing, service, transfer
@@ -33,10 +35,7 @@ LINES_PER_NODE = 50
 
 
 def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_int(value)  # out of the column's range reads as no number at all
 
 
 def _attempt(action, success: str, back: str):
@@ -334,8 +333,8 @@ def import_():
     if upload is None or not upload.filename:
         flash(_("Choose a CSV or XLSX file."), "warning")
         return redirect(url_for("hierarchy.import_"))
-    data = upload.stream.read(transfer.MAX_UPLOAD_BYTES + 1)
     try:
+        data = read_bytes(upload, transfer.MAX_UPLOAD_BYTES)
         preview = transfer.import_file(current_user, data, upload.filename, dry_run=True)
     except InvalidInput as error:
         db.session.rollback()

@@ -4,9 +4,11 @@ staff) companies. Every handler calls the same service function as the page."""
 from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
+from core import security_log
 from core.extensions import db
+from core.validation import DB_INT_MAX, Id, PatchSchema
 from roles import audit_log, onboarding, service
 from roles import users as user_service
 from roles.access import authenticated, operator_staff, require
@@ -24,7 +26,7 @@ class RoleIn(Schema):
     permissions = fields.List(fields.String(), required=True)
 
 
-class RolePatch(Schema):
+class RolePatch(PatchSchema):
     name = fields.String()
     permissions = fields.List(fields.String())
 
@@ -34,15 +36,15 @@ class UserIn(Schema):
     name = fields.String(required=True)
 
 
-class UserPatch(Schema):
+class UserPatch(PatchSchema):
     email = fields.String()
     name = fields.String()
     active = fields.Boolean()
 
 
 class AssignmentIn(Schema):
-    role_id = fields.Integer(required=True)
-    node_id = fields.Integer(load_default=None, allow_none=True)
+    role_id = Id(required=True)
+    node_id = Id(load_default=None, allow_none=True)
 
 
 class AuditArgs(Schema):
@@ -51,8 +53,8 @@ class AuditArgs(Schema):
     line = fields.String(load_default="")
     date_from = fields.String(load_default="")
     date_to = fields.String(load_default="")
-    page = fields.Integer(load_default=1)
-    per_page = fields.Integer(load_default=50)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=DB_INT_MAX))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class CompanyIn(Schema):
@@ -231,6 +233,40 @@ def list_audit(args):
 
 
 # --- operator staff: companies --------------------------------------------------------------
+
+
+class SecurityEventsArgs(Schema):
+    kind = fields.String(validate=validate.OneOf(security_log.KINDS))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+
+
+class SecurityEventOut(Schema):
+    id = fields.Integer()
+    created_at = fields.DateTime()
+    kind = fields.String()
+    actor_id = fields.Integer(allow_none=True)
+    actor_email = fields.String()
+    company_id = fields.Integer(allow_none=True)
+    ip = fields.String()
+    method = fields.String()
+    path = fields.String()
+    status = fields.Integer(allow_none=True)
+    detail = fields.String()
+
+
+class SecurityEventsPage(Schema):
+    total = fields.Integer()
+    items = fields.List(fields.Nested(SecurityEventOut))
+
+
+@blp.route("/security-events", methods=["GET"])
+@blp.arguments(SecurityEventsArgs, location="query")
+@blp.response(200, SecurityEventsPage)
+@operator_staff
+def list_security_events(args):
+    """The platform's security events, newest first, 50 a page (operator staff only)."""
+    items, total = security_log.list_events(kind=args.get("kind"), page=args["page"])
+    return {"total": total, "items": items}
 
 
 @blp.route("/companies", methods=["GET"])

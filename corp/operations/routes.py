@@ -25,6 +25,10 @@ def register(app, api, csrf) -> None:
     app.context_processor(lambda: {"line_operations": views.line_operations_context,
                                    "bulk_enabled": True})
     app.cli.add_command(operations_command)
+    from core.metrics import add_scrape_source
+    from corp.operations import metrics
+
+    add_scrape_source(metrics.collect)
 
 
 @click.group("operations")

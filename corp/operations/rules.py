@@ -158,12 +158,13 @@ FREE_POOL_START = 9580000000
 FREE_POOL_SIZE = 200
 
 
-def ensure_free_pool() -> None:
-    """Keep the operator's simulated pool of free numbers stocked."""
+def ensure_free_pool() -> bool:
+    """Keep the operator's simulated pool of free numbers stocked; True if it added numbers
+    (the caller commits them, or every later view would stock the pool again)."""
     free = db.session.scalar(
         select(db.func.count()).select_from(FreeNumber).where(FreeNumber.status == "free"))
     if free >= 20:
-        return
+        return False
     known = set(db.session.scalars(select(FreeNumber.msisdn)))
     used = set(db.session.scalars(select(Line.msisdn).where(Line.msisdn.like("958%"))))
     rows, candidate = [], FREE_POOL_START
@@ -178,6 +179,7 @@ def ensure_free_pool() -> None:
     else:
         from sqlalchemy.dialects.sqlite import insert
     db.session.execute(insert(FreeNumber).values(rows).on_conflict_do_nothing())
+    return True
 
 
 def offered_numbers(line: Line, limit: int = 10) -> list[str]:
@@ -430,7 +432,10 @@ def check_sim_replace(line: Line, p: dict) -> str:
     _not_terminated(line)
     if p["iccid"] == line.iccid:
         raise InvalidInput({"iccid": _("This SIM is already the line's SIM.")})
-    if db.session.scalar(select(Line.id).where(Line.iccid == p["iccid"])):
+    # Only the company's own SIMs are named: another company's answers like an unknown one
+    # (the operator then refuses to activate it, as it would any SIM not in its stock).
+    if db.session.scalar(select(Line.id).where(Line.iccid == p["iccid"],
+                                               Line.company_id == line.company_id)):
         raise InvalidInput({"iccid": _("This SIM is already used by another line.")})
     return _("new SIM %(i)s", i=p["iccid"])
 

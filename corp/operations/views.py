@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from core.errors import Conflict, InvalidInput
 from core.extensions import db
+from core.validation import parse_int
 from corp.models import BillingAccount, Service, Tariff
 from corp.operations import jobs, rules, service
 from corp.operations.models import JOB_STATUSES, OPERATION_STATUSES, LineLimit, PromisedPayment
@@ -91,10 +92,7 @@ def _flash_operation(operation) -> None:
 
 
 def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_int(value)  # out of the column's range reads as no number at all
 
 
 @bp.post("/lines/<int:line_id>/operations")
@@ -140,9 +138,13 @@ def account_operation(account_id: int):
 
 def line_operations_context(line) -> dict:
     """What the card's operation sections need (called from the card template)."""
-    from corp.operations.rules import forwarding_rules, offered_numbers
+    from corp.operations.rules import ensure_free_pool, forwarding_rules, offered_numbers
 
     perms = access.permissions_at(current_user, line.node.path)
+    if "lines.number_change" in perms and ensure_free_pool():
+        # Keep the simulated operator's pool once stocked: a page view that only read would
+        # roll it back and stock it again (200 inserts) on every view of every card.
+        db.session.commit()
     connected = {ls.service.code for ls in line.services}
     services = db.session.scalars(select(Service).where(Service.active)
                                   .order_by(Service.name)).all()

@@ -1,0 +1,56 @@
+"""gunicorn settings for ``Procfile`` ``web`` (every value can be overridden from the
+environment; see ``docs/deployment.md``)."""
+
+import os
+import tempfile
+from pathlib import Path
+
+bind = f"{os.environ.get('BIND_ADDRESS', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads per worker: requests waiting on PostgreSQL don't hold a whole process (gthread).
+threads = int(os.environ.get("WEB_THREADS", "4"))
+worker_class = "gthread" if threads > 1 else "sync"
+timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 10
+# Access log: the portal writes its own JSON line per request (``core.logs``).
+accesslog = None
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# No run-time control socket: several instances (tests, benchmarks) share one home directory.
+control_socket_disable = True
+
+# Prometheus multiprocess mode: every worker writes its counters to files here, and a scrape
+# sums them. A fresh directory per server start, so a restart never counts old workers.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vm-metrics-")
+else:
+    metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for old in metrics_dir.glob("*.db"):  # only prometheus_client's own files
+        old.unlink(missing_ok=True)
+
+
+def when_ready(server):
+    """With ``METRICS_PORT`` set, serve /metrics from the master on a loopback port."""
+    port = os.environ.get("METRICS_PORT")
+    if not port:
+        return
+    from prometheus_client import start_http_server
+
+    from app import create_app
+    from core.metrics import registry_for
+
+    # An app of the master's own (never ``wsgi.app``, which the forked workers import).
+    start_http_server(int(port), addr=os.environ.get("METRICS_ADDRESS", "127.0.0.1"),
+                      registry=registry_for(create_app()))
+    server.log.info("metrics on %s:%s", os.environ.get("METRICS_ADDRESS", "127.0.0.1"), port)
+
+
+def child_exit(server, worker):
+    """A dead worker's live gauges no longer count."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
