@@ -13,6 +13,7 @@ run: install translations
 test: install-test translations
 	bash scripts/ensure-chromium
 	bash scripts/ensure-pdf-deps
+	bash scripts/ensure-axe
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 test-postgres: install-test translations

@@ -232,6 +232,7 @@ def line_card(actor, line: Line) -> dict:
         "mb": usage.mb if usage else 0,
         "amount": usage.amount if usage else 0,
     }
+    crumbs = node_breadcrumbs(line.node)
     return {
         "line": line,
         "period": period,
@@ -245,7 +246,9 @@ def line_card(actor, line: Line) -> dict:
         "payments": payments,
         "events": events,
         "permissions": access.permissions_at(actor, line.node.path),
-        "breadcrumbs": node_breadcrumbs(line.node),
+        "breadcrumbs": crumbs,
+        # Ancestors above the actor's scope are named for context, never linked (a 404).
+        "openable": {n.id for n in crumbs if access.can(actor, "lines.view", n.path)},
     }
 
 
@@ -278,7 +281,9 @@ def dashboard(actor) -> dict:
         "total": sum(by_status.values()),
         "by_status": {s: by_status.get(s, 0) for s in LINE_STATUSES},
         "by_tariff": by_tariff,
-        "by_branch": [(b["name"], b["line_count"], b["id"]) for b in branches],
+        # A branch above the actor's scope is named for context, never linked (it is a 404).
+        "by_branch": [(b["name"], b["line_count"], b["id"] if b["openable"] else None)
+                      for b in branches],
     }
 
 

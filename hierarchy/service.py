@@ -138,12 +138,14 @@ def in_paths(path: str, paths: list[str]) -> bool:
 
 def tree(actor, permission: str = "lines.view") -> list[dict]:
     """The visible tree as nested dicts with totals (lines, blocked, spend this month) that
-    include descendants; ``manageable`` says whether the actor may edit the node."""
+    include descendants; ``manageable`` says whether the actor may edit the node,
+    ``openable`` whether it is in scope (ancestors shown for context are not)."""
     from corp.service import current_period
 
     nodes = visible_nodes(actor, permission)
     own = own_totals(actor, current_period(), permission)
     manage = managed_paths(actor)
+    view = access.scopes(actor, permission)
     by_id = {}
     roots = []
     for node in nodes:
@@ -163,6 +165,7 @@ def tree(actor, permission: str = "lines.view") -> list[dict]:
             "own_blocked": blocked,
             "own_spend": spend,
             "manageable": in_paths(node.path, manage),
+            "openable": in_paths(node.path, view),
             "children": [],
         }
         by_id[node.id] = item

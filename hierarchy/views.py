@@ -148,6 +148,7 @@ def node(node_id: int):
         "hierarchy/node.html", node=node, totals=me, items=items, total=total, page=page,
         pages=max((total + LINES_PER_NODE - 1) // LINES_PER_NODE, 1),
         breadcrumbs=corp_service.node_breadcrumbs(node),
+        openable={n["id"] for n in flat if n["openable"]},
         children=me["children"] if me else [],
         manageable=access.can(current_user, editing.MANAGE, node.path),
         move_targets=[n for n in targets if not n["path"].startswith(node.path)],
