@@ -53,6 +53,7 @@ def import_models() -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects of ``core.extensions`` to this app."""
     from core import i18n
+    from core.background import celery_init_app
     from core.extensions import api, babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -70,6 +71,7 @@ def register_extensions(app: Flask) -> None:
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _configure_sqlite(app)
+    celery_init_app(app)
 
 
 def _configure_sqlite(app: Flask) -> None:

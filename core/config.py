@@ -40,8 +40,19 @@ class Defaults:
     OPENAPI_SWAGGER_UI_PATH = None
     OPENAPI_REDOC_PATH = None
     OPERATOR_NAME = "Оператор связи"
-    # Background work: in-process by default; Celery when a broker URL is configured.
+    # Background work (``core.background``): in-process by default; Celery when a broker URL
+    # is configured.
     CELERY_BROKER_URL = None
+    # The runner: "eager" (inline), "thread" or "celery"; None picks from CELERY_BROKER_URL.
+    OPERATIONS_EXECUTOR = None
+    # The Celery queue tasks are sent to and workers read.
+    CELERY_TASK_QUEUE = "operations"
+    # Seconds before Redis hands an unacknowledged task (a dead worker's) to another worker.
+    CELERY_VISIBILITY_TIMEOUT = 3600
+    # Lines a bulk job applies per transaction.
+    OPERATIONS_JOB_CHUNK = 500
+    # Seconds without a heartbeat after which a running job counts as stalled (resumable).
+    OPERATIONS_JOB_STALE_SECONDS = 60
     OPERATOR_GATEWAY_DELAY = 0.0
     LINES_PER_PAGE = 50
     # Served over HTTPS (directly or behind a proxy): cookies only travel encrypted.
@@ -50,14 +61,24 @@ class Defaults:
     TRUSTED_PROXIES = 0
 
 
+def _flag(value: str) -> bool:
+    return value.lower() in ("1", "true", "yes")
+
+
+# Environment variable → (setting, how to read it). A Celery worker has no instance config of
+# its own in CI, so what it needs can come from here as well.
 ENV_SETTINGS = {
-    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
-    "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
-    "TRUSTED_PROXIES": "TRUSTED_PROXIES",
-    "SECRET_KEY": "SECRET_KEY",
-    "CELERY_BROKER_URL": "CELERY_BROKER_URL",
-    "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
-    "OPERATOR_GATEWAY_DELAY": "OPERATOR_GATEWAY_DELAY",
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _flag),
+    "TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "CELERY_BROKER_URL": ("CELERY_BROKER_URL", str),
+    "CELERY_TASK_QUEUE": ("CELERY_TASK_QUEUE", str),
+    "CELERY_VISIBILITY_TIMEOUT": ("CELERY_VISIBILITY_TIMEOUT", int),
+    "OPERATIONS_EXECUTOR": ("OPERATIONS_EXECUTOR", str),
+    "OPERATIONS_JOB_CHUNK": ("OPERATIONS_JOB_CHUNK", int),
+    "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+    "OPERATOR_GATEWAY_DELAY": ("OPERATOR_GATEWAY_DELAY", float),
 }
 
 
@@ -65,16 +86,9 @@ def load_config(app, test_config=None):
     """Fill ``app.config`` from defaults, the instance folder, the environment and tests."""
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
-    for env_name, key in ENV_SETTINGS.items():
+    for env_name, (key, read) in ENV_SETTINGS.items():
         if os.environ.get(env_name):
-            value = os.environ[env_name]
-            if key == "OPERATOR_GATEWAY_DELAY":
-                value = float(value)
-            elif key in ("SESSION_COOKIE_SECURE",):
-                value = value.lower() in ("1", "true", "yes")
-            elif key == "TRUSTED_PROXIES":
-                value = int(value)
-            app.config[key] = value
+            app.config[key] = read(os.environ[env_name])
     if test_config:
         app.config.update(test_config)
     instance = Path(app.instance_path)

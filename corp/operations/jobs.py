@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import contains_eager, lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import audit
+from core import audit, background
 from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import InvalidInput, NotFound
@@ -213,11 +213,10 @@ def _storable(selection: dict) -> dict:
 
 def dispatch(job: Job) -> None:
     """After the commit: run the job in the background."""
-    from corp.operations import executor
-
-    executor.submit("job", job.id)
+    background.submit("job", job.id)
 
 
+@background.job_kind("job")
 def run_job(job_id: int) -> None:
     """Work through the job's pending items, one transaction per chunk (commits)."""
     from auth.models import User

@@ -14,7 +14,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import audit
+from core import audit, background
 from core.db import utcnow
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
@@ -161,6 +161,7 @@ def _actor(user_id):
     return db.session.get(User, user_id) if user_id else None
 
 
+@background.job_kind("operation")
 def run_operation(operation_id: int) -> None:
     """Background: apply a pending operation in its own transactions (commits)."""
     operation = db.session.get(Operation, operation_id)
@@ -186,9 +187,7 @@ def dispatch(operation: Operation) -> None:
     """After the commit: hand a pending, unscheduled operation to the background runner."""
     if operation.status != "pending" or operation.scheduled_for or operation.job_id:
         return
-    from corp.operations import executor
-
-    executor.submit("operation", operation.id)
+    background.submit("operation", operation.id)
 
 
 # --- Reading --------------------------------------------------------------------------------

@@ -3,8 +3,9 @@ background; the state is checked again when the operator gets to them."""
 
 import pytest
 
+from core import background
 from core.extensions import db
-from corp.operations import executor, service
+from corp.operations import service
 from corp.operations.models import Operation
 from tests.operations.conftest import reload
 
@@ -14,7 +15,7 @@ def queued(app, monkeypatch):
     """A delay makes operations asynchronous; the queue is captured instead of run."""
     app.config["OPERATOR_GATEWAY_DELAY"] = 0.001
     captured = []
-    monkeypatch.setattr(executor, "submit", lambda kind, object_id: captured.append(
+    monkeypatch.setattr(background, "submit", lambda kind, object_id: captured.append(
         (kind, object_id)))
     return captured
 

@@ -162,16 +162,16 @@ def test_numbers_from_upload_refuses_garbage():
 
 def test_cancel_a_pending_job(app, admin_api, dept_lines):
     app.config["OPERATIONS_EXECUTOR"] = "thread-never"  # nothing picks the job up
-    from corp.operations import executor
+    from core import background
 
     submitted = []
-    original = executor.submit
-    executor.submit = lambda kind, object_id: submitted.append((kind, object_id))
+    original = background.submit
+    background.submit = lambda kind, object_id: submitted.append((kind, object_id))
     try:
         job = bulk(admin_api, status=202, type="block", params={"kind": "voluntary"},
                    line_ids=[line.id for line in dept_lines], dry_run=False)
     finally:
-        executor.submit = original
+        background.submit = original
     assert job["status"] == "pending" and submitted == [("job", job["id"])]
     cancelled = admin_api.post(f"/api/v1/jobs/{job['id']}/cancel", status=200).get_json()
     assert cancelled["status"] == "cancelled" and cancelled["progress"]["cancelled"] == 3

@@ -47,11 +47,11 @@ def celery_app(celery_db, queue):
 
 
 def start_worker(database_url, queue, tmp_path, **env):
-    """``celery -A corp.operations.celery_app worker`` as a subprocess."""
+    """``celery -A worker worker`` as a subprocess."""
     log_path = tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "corp.operations.celery_app", "worker",
+            [sys.executable, "-m", "celery", "-A", "worker", "worker",
              "--pool=solo", "-Q", queue, "--without-gossip", "--without-mingle",
              "--without-heartbeat", "-l", "info"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
