@@ -75,29 +75,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def _configure_sqlite(app: Flask) -> None:
-    """WAL journal (readers don't block the writer), foreign keys on, a busy timeout."""
-    from sqlalchemy import event
-
+    """WAL journal (readers don't block the writer), foreign keys on, writers wait their turn."""
+    from core import sqlite
     from core.extensions import db
 
     with app.app_context():
-        engine = db.engine
-
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection, _record):
-            # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy emits BEGIN.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            if not app.config.get("SQLITE_MEMORY"):
-                cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=10000")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(connection):
-            connection.exec_driver_sql("BEGIN")
+        sqlite.configure(db.engine, wal=not app.config.get("SQLITE_MEMORY"))
 
 
 def _load_user_from_request(req):

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import contains_eager, lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import audit, background
+from core import audit, background, sqlite
 from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import InvalidInput, NotFound
@@ -251,6 +251,7 @@ def run_job(job_id: int) -> None:
         items = _refuse_no_longer_permitted(job, actor, items, lines)
         if not items:
             db.session.commit()
+            sqlite.let_writers_in(db.session)
             continue
         if job.type in get_gateway().batch_types:
             done, failed = _run_chunk_batched(job, items, lines, params, actor)
@@ -259,6 +260,8 @@ def run_job(job_id: int) -> None:
         db.session.execute(update(Job).where(Job.id == job_id).values(
             done=Job.done + done, failed=Job.failed + failed, heartbeat_at=utcnow()))
         db.session.commit()
+        # Between chunks the job holds no lock: other users' writes go in here.
+        sqlite.let_writers_in(db.session)
     job = db.session.get(Job, job_id)
     job.status, job.finished_at = "done", utcnow()
     db.session.commit()
