@@ -8,6 +8,9 @@ from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from core.audit import flush_refusals
+from core.extensions import db
+
 
 class DomainError(Exception):
     """A refusal with an HTTP status, a stable machine code and a human message."""
@@ -65,8 +68,6 @@ def is_api_request() -> bool:
 
 def register_errorhandlers(app):
     """Answer domain and HTTP errors as JSON for the API and as a page for people."""
-    from core.audit import flush_refusals
-    from core.extensions import db
 
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):

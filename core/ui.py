@@ -1,5 +1,6 @@
 """What every page template gets: the menu, labels of statuses, formatting filters."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
@@ -86,10 +87,9 @@ def label(kind: str, code) -> str:
     return str(LABELS[kind].get(code, code))
 
 
-def nav_items() -> list[NavItem]:
-    """The menu entries this user may open."""
-    from roles import access
-
+def nav_items(holds: Callable[[object, str], bool]) -> list[NavItem]:
+    """The menu entries this user may open; ``holds(user, permission)`` is the authorization
+    layer's answer (core knows no permissions of its own)."""
     if not current_user.is_authenticated:
         return []
     items = []
@@ -98,7 +98,7 @@ def nav_items() -> list[NavItem]:
             continue
         if item.operator_staff != bool(current_user.is_operator_staff):
             continue
-        if item.permission and not access.scopes(current_user, item.permission):
+        if item.permission and not holds(current_user, item.permission):
             continue
         items.append(item)
     return items
@@ -109,13 +109,6 @@ def money(value) -> str:
     return format_decimal(value or 0, format="#,##0.00") + " ₽"
 
 
-def msisdn(value) -> str:
-    """A stored 10-digit number for display: +7 916 123-45-67."""
-    from corp.validators import format_msisdn
-
-    return format_msisdn(value) if value else ""
-
-
 def local_time(value, seconds: bool = False) -> str:
     """A stored UTC timestamp in the portal's time zone (Moscow by default), ISO-like."""
     if value is None:
@@ -123,16 +116,15 @@ def local_time(value, seconds: bool = False) -> str:
     return format_datetime(value, "yyyy-MM-dd HH:mm:ss" if seconds else "yyyy-MM-dd HH:mm")
 
 
-def register_template_helpers(app) -> None:
-    """Expose the helpers above to every template."""
+def register_template_helpers(app, *, holds: Callable[[object, str], bool]) -> None:
+    """Expose the helpers above to every template (``holds``: see ``nav_items``)."""
     app.jinja_env.filters["money"] = money
-    app.jinja_env.filters["msisdn"] = msisdn
     app.jinja_env.filters["dt"] = local_time
 
     @app.context_processor
     def helpers():
         return {
-            "nav_items": nav_items,
+            "nav_items": lambda: nav_items(holds),
             "current_locale": lambda: str(get_locale() or "ru"),
             "status_label": lambda s: label("status", s),
             "block_label": lambda s: label("block", s),

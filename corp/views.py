@@ -1,14 +1,23 @@
-"""Pages of the company's lines: dashboard, lines list, line card."""
+"""Pages of the company's lines: the start page (dashboard), lines list, line card; the
+health check."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import text
 
 from core.extensions import db
 from corp import service
 from corp.models import LINE_STATUSES, Tariff
-from roles.access import authenticated, require
+from corp.validators import format_msisdn
+from roles.access import authenticated, public, require
 
 bp = Blueprint("corp", __name__)
+
+
+@bp.app_template_filter("msisdn")
+def msisdn(value) -> str:
+    """A stored 10-digit number for display in any template: +7 916 123-45-67."""
+    return format_msisdn(value) if value else ""
 
 
 def line_filter_from_args(args) -> service.LineFilter:
@@ -23,6 +32,21 @@ def line_filter_from_args(args) -> service.LineFilter:
         sort=args.get("sort", "msisdn"),
         descending=args.get("dir") == "desc",
     )
+
+
+@bp.get("/")
+@public
+def index():
+    """The home page is the dashboard."""
+    return redirect(url_for("corp.dashboard"))
+
+
+@bp.get("/healthz")
+@public
+def health():
+    """Liveness and database reachability, for load balancers."""
+    db.session.execute(text("SELECT 1"))
+    return jsonify({"status": "ok"})
 
 
 @bp.get("/dashboard")
@@ -58,8 +82,6 @@ def lines():
 
 
 def current_app_per_page() -> int:
-    from flask import current_app
-
     return min(max(request.args.get("per_page", current_app.config["LINES_PER_PAGE"], type=int), 1),
                200)
 

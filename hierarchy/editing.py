@@ -13,11 +13,13 @@ import re
 from flask_babel import gettext as _
 from sqlalchemy import func, literal, select, update
 
+from auth.models import User
 from core.audit import record, record_refusal
 from core.db import utcnow
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
 from corp.models import Line, LineEvent, line_search_text
+from corp.service import filtered_lines
 from hierarchy.models import NODE_KINDS, Node
 from roles import access
 from roles.models import Assignment
@@ -146,8 +148,6 @@ def _check_sibling_name(company_id, parent_id, name, exclude_id=None) -> None:
 
 
 def _responsible(actor, user_id):
-    from auth.models import User
-
     if user_id is None:
         return None
     user = db.session.scalar(
@@ -398,8 +398,6 @@ def move_lines(actor, line_ids, node_id) -> int:
 
 def move_filtered_lines(actor, flt, node_id) -> int:
     """Move every line matching the lines-list filter (within the manage scope) to a node."""
-    from corp.service import filtered_lines
-
     target = manageable_node(actor, node_id)
     matching = filtered_lines(actor, flt, MANAGE).with_only_columns(Line.id, Line.node_id)
     return _move_line_rows(actor, matching, target)

@@ -30,6 +30,7 @@ from corp.models import Line, line_search_text
 from corp.validators import ValidationError, normalize_msisdn
 from hierarchy import editing
 from hierarchy.models import Node
+from hierarchy.service import visible_nodes
 from roles import access
 
 COLUMNS = ("path", "node_id", "kind", "cost_centre", "msisdn", "employee_name",
@@ -70,8 +71,6 @@ def _display_paths(nodes) -> dict[int, str]:
 
 def export_rows(actor):
     """The header, then a row per visible node and per line in the actor's view scope."""
-    from hierarchy.service import visible_nodes
-
     nodes = visible_nodes(actor)
     paths = _display_paths(nodes)
     yield list(COLUMNS)

@@ -19,11 +19,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from auth.models import User
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, NotFound
 from core.extensions import db
+from core.ui import NODE_KIND_LABELS, NavItem, add_nav_item
 from corp import service as corp_service
 from corp.models import LINE_STATUSES
+from corp.views import line_filter_from_args
 from hierarchy import editing, service, transfer
+from hierarchy.api import export_response
 from roles import access
 from roles.access import require
 
@@ -64,8 +67,6 @@ LEVELS_AT_ONCE = 2
 
 def _tree_context(roots) -> dict:
     """What the tree templates need besides the nodes: labels, money text, editability."""
-    from core.ui import NODE_KIND_LABELS
-
     flat = service.flat_tree(roots)
     money = _fast_money()
     for item in flat:
@@ -99,8 +100,6 @@ def node_children(node_id: int):
     context = _tree_context(roots)
     node = next((n for n in context["flat"] if n["id"] == node_id), None)
     if node is None:
-        from core.errors import NotFound
-
         raise NotFound()
     return render_template("hierarchy/_children.html", children=node["children"],
                            upto=node["depth"] + LEVELS_AT_ONCE if context["big"] else 10_000,
@@ -232,8 +231,6 @@ def move_lines():
 @require("hierarchy.manage")
 def place_lines():
     """Move every line matching the lines-list filter to a node."""
-    from corp.views import line_filter_from_args
-
     args = request.form if request.method == "POST" else request.args
     flt = line_filter_from_args(args)
     if request.method == "POST":
@@ -302,8 +299,6 @@ def billing_account(account_id: int):
 @require("lines.view")
 def export():
     """Download the tree with line placements (``?format=csv|xlsx``)."""
-    from hierarchy.api import export_response
-
     return export_response(request.args.get("format", "csv"))
 
 
@@ -386,8 +381,6 @@ def import_apply():
 
 def _register_nav() -> None:
     from flask_babel import lazy_gettext as _l
-
-    from core.ui import NavItem, add_nav_item
 
     add_nav_item(NavItem("hierarchy.billing", _l("Billing structure"), "lines.view"))
 

@@ -11,7 +11,10 @@ from core.audit import flush_refusals
 from core.errors import DomainError, InvalidInput
 from core.extensions import db
 from core.ui import NavItem, add_nav_item
-from roles import audit_log, onboarding, service
+from corp.lines import scoped_lines
+from corp.models import Line
+from corp.validators import ValidationError, normalize_msisdn
+from roles import audit_log, explain, onboarding, service
 from roles import users as user_service
 from roles.access import operator_staff, require
 from roles.permissions import COMPANY_SCOPE, PERMISSIONS
@@ -278,9 +281,6 @@ def access_home():
 @require("users.manage")
 def access_line_lookup():
     """Find a line by its number, then explain it."""
-    from corp.models import Line
-    from corp.service import scoped_lines
-    from corp.validators import ValidationError, normalize_msisdn
 
     text = request.args.get("number", "")[:40]
     try:
@@ -300,14 +300,14 @@ def access_line_lookup():
 @require("users.manage")
 def access_user(user_id: int):
     """What a user may do, and where."""
-    return render_template("roles/access_user.html", **service.explain_user(_me(), user_id))
+    return render_template("roles/access_user.html", **explain.explain_user(_me(), user_id))
 
 
 @bp.get("/admin/access/lines/<int:line_id>")
 @require("users.manage")
 def access_line(line_id: int):
     """Who may do what on a line, and through which role and assignment."""
-    return render_template("roles/access_line.html", **service.explain_line(_me(), line_id))
+    return render_template("roles/access_line.html", **explain.explain_line(_me(), line_id))
 
 
 # --- audit log -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from core.errors import NotFound
 from core.extensions import db
 from corp.models import Service, Tariff
 from corp.operations import jobs, rules, service
@@ -199,8 +200,6 @@ def job_results(job_id, fmt):
     elif fmt == "csv":
         data, mimetype = jobs.results_csv(job), "text/csv"
     else:
-        from core.errors import NotFound
-
         raise NotFound()
     import io
 

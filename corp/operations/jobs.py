@@ -17,18 +17,21 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import contains_eager, lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from auth.models import User
 from core import audit, background, sqlite
 from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import InvalidInput, NotFound
 from core.extensions import db
 from corp import validators
-from corp.models import Line, LineEvent, LineService
+from corp.lines import scoped_lines
+from corp.models import BillingAccount, Line, LineEvent, LineService
 from corp.operations import rules
-from corp.operations.gateway import GatewayError, get_gateway
+from corp.operations.gateway import GatewayError, get_gateway, new_account_number
 from corp.operations.models import Job, JobItem, Operation
 from corp.operations.rules import ChangedMeanwhile, Refused
-from corp.service import LineFilter, filtered_lines, scoped_lines
+from corp.operations.service import _apply
+from corp.service import LineFilter, filtered_lines
 from roles import access
 from roles.permissions import COMPANY_SCOPE
 
@@ -55,12 +58,10 @@ def _bulk_params(spec, params) -> dict:
         rules._service(loaded["service_code"])
     if spec.name == "tariff_change":
         rules._tariff(loaded["tariff_code"])
-    if spec.name == "number_transfer" and loaded.get("billing_account_number"):
-        from corp.models import BillingAccount
-
-        if not db.session.scalar(select(BillingAccount.id).where(
-                BillingAccount.number == loaded["billing_account_number"])):
-            raise InvalidInput({"billing_account_number": _("No such billing account.")})
+    if spec.name == "number_transfer" and loaded.get("billing_account_number") and not (
+            db.session.scalar(select(BillingAccount.id).where(
+                BillingAccount.number == loaded["billing_account_number"]))):
+        raise InvalidInput({"billing_account_number": _("No such billing account.")})
     if spec.name == "sms_send":
         rules.check_sms_send(Line(status="active"), loaded)
     return loaded
@@ -179,8 +180,6 @@ def start_job(actor, type_name, params, selection: dict) -> Job:
 
 def _open_shared_account(actor, result) -> dict:
     """A bulk move "to a new account" moves every line to one new account, opened now."""
-    from corp.models import BillingAccount
-    from corp.operations.gateway import new_account_number
 
     ids = [i["line_id"] for i in result["items"] if i["outcome"] == "change"]
     if not ids:
@@ -219,8 +218,6 @@ def dispatch(job: Job) -> None:
 @background.job_kind("job")
 def run_job(job_id: int) -> None:
     """Work through the job's pending items, one transaction per chunk (commits)."""
-    from auth.models import User
-
     job = db.session.get(Job, job_id)
     if job is None or job.status in ("done", "cancelled", "failed"):
         return
@@ -304,8 +301,6 @@ def _item_objects(rows) -> list[JobItem]:
 
 def _run_chunk_per_line(job, items, lines, params, actor) -> tuple[int, int]:
     """Each line in its own savepoint: a refused or failed line does not stop the others."""
-    from corp.operations.service import _apply
-
     done = failed = 0
     for item in items:
         line = lines.get(item.line_id)

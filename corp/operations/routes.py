@@ -4,14 +4,16 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 
+from core.extensions import db
 from core.ui import NavItem, add_nav_item
+from corp.operations import api as operations_api
+from corp.operations import views
+from corp.operations.schemas import PARAMS_SCHEMAS, component_name
+from corp.operations.service import run_due
 
 
 def register(app, api, csrf) -> None:
     """Called by ``app.register_blueprints`` when this package is present."""
-    from corp.operations import api as operations_api
-    from corp.operations import views
-    from corp.operations.schemas import PARAMS_SCHEMAS, component_name
 
     app.register_blueprint(views.bp)
     for type_name, schema in PARAMS_SCHEMAS.items():
@@ -36,8 +38,6 @@ def operations_command():
 @with_appcontext
 def run_due_command():
     """Apply scheduled tariff changes, end voluntary blocks, expire promised payments."""
-    from core.extensions import db
-    from corp.operations.service import run_due
 
     counts = run_due()
     db.session.commit()

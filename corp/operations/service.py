@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from auth.models import User
 from core import audit, background
 from core.db import utcnow
 from core.errors import InvalidInput, NotFound, PermissionDenied
@@ -156,8 +157,6 @@ def _target(operation: Operation):
 
 
 def _actor(user_id):
-    from auth.models import User
-
     return db.session.get(User, user_id) if user_id else None
 
 

@@ -10,9 +10,11 @@ from sqlalchemy import select
 
 from core.errors import Conflict, InvalidInput
 from core.extensions import db
-from corp.models import BillingAccount, Service, Tariff
+from corp.models import BillingAccount, Line, Service, Tariff
 from corp.operations import jobs, rules, service
 from corp.operations.models import JOB_STATUSES, OPERATION_STATUSES, LineLimit, PromisedPayment
+from corp.operations.rules import forwarding_rules, offered_numbers
+from hierarchy.service import get_node
 from roles import access
 from roles.access import operator_staff, require
 from roles.permissions import COMPANY_SCOPE
@@ -140,8 +142,6 @@ def account_operation(account_id: int):
 
 def line_operations_context(line) -> dict:
     """What the card's operation sections need (called from the card template)."""
-    from corp.operations.rules import forwarding_rules, offered_numbers
-
     perms = access.permissions_at(current_user, line.node.path)
     connected = {ls.service.code for ls in line.services}
     services = db.session.scalars(select(Service).where(Service.active)
@@ -190,8 +190,6 @@ def operations():
     job_id = _int(request.args.get("job_id"))
     items = service.list_operations(current_user, line_id=line_id, status=status,
                                     type_name=type_name, job_id=job_id, limit=100)
-    from corp.models import Line
-
     msisdns = dict(db.session.execute(select(Line.id, Line.msisdn).where(
         Line.id.in_({o.line_id for o in items if o.line_id}))).all())
     return render_template(
@@ -279,8 +277,6 @@ def bulk():
         "type", "block")
     node = None
     if selection.get("node_id"):
-        from hierarchy.service import get_node
-
         node = get_node(current_user, selection["node_id"])
     context = {"selection": selection, "type_name": type_name, "node": node,
                "bulk_types": rules.BULK_TYPES, "preview": None,
