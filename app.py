@@ -45,6 +45,7 @@ def create_app(test_config=None) -> Flask:
 
 MODEL_MODULES = (
     "core.audit",
+    "core.security_log",
     "auth.models",
     "corp.models",
     "hierarchy.models",
@@ -138,12 +139,14 @@ def register_hooks(app: Flask) -> None:
     """Deny by default, CSRF on cookie-authenticated API writes, security headers."""
     @app.before_request
     def check_api_csrf():
-        if (
-            request.path.startswith("/api/")
-            and request.method not in ("GET", "HEAD", "OPTIONS")
-            and "Authorization" not in request.headers
-            and session.get("sid")
-        ):
+        if not request.path.startswith("/api/") or request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        # The exemption follows what authenticated the request: only a verified bearer token
+        # skips the check, never the mere presence of an Authorization header (Basic, a
+        # bad token) beside the session cookie. Loading the identity sets ``auth_via``;
+        # anonymous writes are refused by the route marks (or are the token request).
+        current_user._get_current_object()
+        if g.get("auth_via") == "session":
             csrf.protect()
 
     app.before_request(enforce_route_marks)

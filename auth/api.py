@@ -55,6 +55,7 @@ def me():
 
 
 @blp.route("/me/password", methods=["POST"])
+@limiter.limit(_rate)
 @blp.arguments(PasswordChangeRequest)
 @blp.response(204)
 @authenticated

@@ -75,10 +75,14 @@ class ApiToken(db.Model):
 
 
 class LoginThrottle(db.Model):
-    """Consecutive failed sign-ins per e-mail, kept whether or not the account exists."""
+    """Consecutive failed sign-ins per e-mail *and source address*, kept whether or not the
+    account exists: a stranger elsewhere who guesses wrong locks only themselves out."""
 
     __tablename__ = "login_throttles"
 
     email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
     failures: Mapped[int] = mapped_column(Integer, default=0)
+    locks: Mapped[int] = mapped_column(Integer, default=0)  # each lock lasts twice the last
     locked_until = mapped_column(UTCDateTime, nullable=True)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, index=True)

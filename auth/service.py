@@ -1,17 +1,18 @@
 """Signing in and out: credentials, lockout, server-side sessions, API tokens, passwords."""
 
 import hashlib
+import math
 import secrets
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 
 from auth.models import ApiToken, LoginThrottle, User, UserSession
 from auth.passwords import check_password_policy, hash_password, needs_rehash, verify_password
-from core import audit
+from core import audit, security_log
 from core.db import utcnow
-from core.errors import InvalidInput, Unauthorized
+from core.errors import InvalidInput, TooManyAttempts, Unauthorized
 from core.extensions import db
 
 # A hash to verify against when the e-mail is unknown, so both paths cost the same time.
@@ -30,28 +31,65 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH
 
 
+def _source() -> str:
+    return (request.remote_addr or "")[:64] if has_request_context() else ""
+
+
+def _throttle(email: str, source: str) -> LoginThrottle | None:
+    return db.session.get(LoginThrottle, (email, source))
+
+
+def _minutes_left(throttle: LoginThrottle, now) -> int | None:
+    """Minutes the (e-mail, source) pair stays locked, or None."""
+    if throttle and throttle.locked_until and throttle.locked_until > now:
+        return max(math.ceil((throttle.locked_until - now).total_seconds() / 60), 1)
+    return None
+
+
+def _count_failure(email: str, source: str, now) -> LoginThrottle:
+    """One more wrong password from ``source`` for ``email``; the fifth locks that pair for
+    LOGIN_LOCK_DURATION, each further lock twice as long (capped at LOGIN_LOCK_MAX).
+    Rows of pairs quiet for LOGIN_THROTTLE_RETENTION are removed on the way (bounded)."""
+    config = current_app.config
+    db.session.execute(delete(LoginThrottle).where(
+        LoginThrottle.updated_at < now - config["LOGIN_THROTTLE_RETENTION"],
+        or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now)))
+    throttle = _throttle(email, source)
+    if throttle is None:
+        throttle = LoginThrottle(email=email, source=source, failures=0, locks=0)
+        db.session.add(throttle)
+    throttle.failures = (throttle.failures or 0) + 1
+    throttle.updated_at = now
+    if throttle.failures >= config["LOGIN_MAX_FAILURES"]:
+        throttle.failures = 0
+        throttle.locks = (throttle.locks or 0) + 1
+        duration = min(config["LOGIN_LOCK_DURATION"] * 2 ** (throttle.locks - 1),
+                       config["LOGIN_LOCK_MAX"])
+        throttle.locked_until = now + duration
+        security_log.record("auth.locked", email=email, status=401,
+                            detail=f"locked for {int(duration.total_seconds() // 60)} min")
+    return throttle
+
+
 def authenticate(email: str, password: str) -> User:
     """Check credentials with lockout; raise Unauthorized with a message that reveals nothing.
 
-    Failures are counted per e-mail whether or not an account exists, so the answers for an
-    unknown address and a known one are the same, including the lock after too many.
+    Failures are counted per e-mail and source address whether or not an account exists, so
+    the answers for an unknown address and a known one are the same, including the lock
+    after too many (OWASP ASVS V6.3: brute force is stopped, yet a stranger cannot lock the
+    real user out from elsewhere; locks grow longer for whoever keeps trying).
     """
     email = normalize_email(email)
     now = utcnow()
-    throttle = db.session.get(LoginThrottle, email)
-    if throttle and throttle.locked_until and throttle.locked_until > now:
-        minutes = int((throttle.locked_until - now).total_seconds() // 60) + 1
+    source = _source()
+    minutes = _minutes_left(_throttle(email, source), now)
+    if minutes is not None:
+        security_log.record("auth.attempt_during_lock", email=email, status=401)
         raise Unauthorized(_locked_message(minutes), code="locked")
     user = db.session.scalar(select(User).where(User.email == email))
     ok = verify_password(user.password_hash if user else _dummy_hash(), password or "")
     if not ok or user is None or not user.active:
-        if throttle is None:
-            throttle = LoginThrottle(email=email, failures=0)
-            db.session.add(throttle)
-        throttle.failures = (throttle.failures or 0) + 1
-        if throttle.failures >= current_app.config["LOGIN_MAX_FAILURES"]:
-            throttle.failures = 0
-            throttle.locked_until = now + current_app.config["LOGIN_LOCK_DURATION"]
+        throttle = _count_failure(email, source, now)
         audit.record(
             "auth.login_failed",
             actor=user,
@@ -59,11 +97,12 @@ def authenticate(email: str, password: str) -> User:
             outcome="denied",
             detail=email,
         )
-        db.session.commit()
-        if throttle.locked_until and throttle.locked_until > now:
-            minutes = int(current_app.config["LOGIN_LOCK_DURATION"].total_seconds() // 60)
+        db.session.commit()  # the count must survive the refusal's rollback
+        minutes = _minutes_left(throttle, now)
+        if minutes is not None:
             raise Unauthorized(_locked_message(minutes), code="locked")
         raise Unauthorized(_("Wrong e-mail or password."), code="invalid_credentials")
+    throttle = _throttle(email, source)
     if throttle is not None:
         db.session.delete(throttle)
     if needs_rehash(user.password_hash):
@@ -177,8 +216,25 @@ def load_token(token: str | None) -> User | None:
 def change_password(
     user: User, current_password: str, new_password: str, *, keep_session: str | None = None
 ) -> None:
-    """Replace the user's password after checking the current one and the policy."""
+    """Replace the user's password after checking the current one and the policy.
+
+    Wrong current passwords count toward the same lock as sign-in (per e-mail and source),
+    are audited, and reach the security log: no unlimited guessing through this door."""
+    now, source = utcnow(), _source()
+    minutes = _minutes_left(_throttle(user.email, source), now)
+    if minutes is not None:
+        security_log.record("auth.attempt_during_lock", actor=user, status=429,
+                            detail="password change")
+        raise TooManyAttempts(_locked_message(minutes), code="locked")
     if not verify_password(user.password_hash, current_password or ""):
+        throttle = _count_failure(user.email, source, now)
+        audit.record("auth.password_change_failed", actor=user, object_type="user",
+                     object_id=user.id, outcome="denied")
+        security_log.record("auth.password_change_failed", actor=user, status=422)
+        db.session.commit()  # the count must survive the refusal's rollback
+        minutes = _minutes_left(throttle, now)
+        if minutes is not None:
+            raise TooManyAttempts(_locked_message(minutes), code="locked")
         raise InvalidInput({"current_password": _("The current password is wrong.")})
     problems = check_password_policy(new_password or "", email=user.email)
     if verify_password(user.password_hash, new_password or ""):

@@ -1,6 +1,5 @@
 """Sign-in pages: login, logout, password change, the interface language of the session."""
 
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -19,6 +18,7 @@ from auth import service
 from auth.webforms import ChangePasswordForm, LoginForm
 from core.errors import InvalidInput, Unauthorized
 from core.extensions import db, limiter
+from core.redirects import safe_next
 from roles.access import authenticated, public
 
 bp = Blueprint("auth", __name__)
@@ -30,11 +30,7 @@ def _login_rate_limit():
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative targets: no open redirect through ?next=."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.netloc and not parts.scheme:
-            return target
-    return url_for("corp.dashboard")
+    return safe_next(target)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -25,7 +25,9 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     API_TOKEN_LIFETIME = timedelta(hours=8)
     LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_DURATION = timedelta(minutes=15)
+    LOGIN_LOCK_DURATION = timedelta(minutes=15)  # the first lock of an (e-mail, source)
+    LOGIN_LOCK_MAX = timedelta(hours=24)  # each further lock doubles, up to this
+    LOGIN_THROTTLE_RETENTION = timedelta(days=1)  # quiet counters are removed after this
     LOGIN_RATE_LIMIT = "30 per minute"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True

@@ -6,8 +6,10 @@ handlers answer JSON under ``/api/`` and an HTML error page elsewhere.
 
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from core import security_log
 from core.audit import flush_refusals
 from core.extensions import db
 
@@ -48,6 +50,10 @@ class Conflict(DomainError):
     status, code = 409, "conflict"
 
 
+class TooManyAttempts(DomainError):
+    status, code = 429, "too_many_attempts"
+
+
 class InvalidInput(DomainError):
     """Bad input: ``errors`` maps field names to messages; nothing was changed."""
 
@@ -66,13 +72,34 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
+def _record_security_event(error: DomainError) -> None:
+    """Every refusal answered 403/404 reaches the platform's security log: probing another
+    company's ids, out-of-scope objects and staff-only routes leave a trace."""
+    if error.status == 404:
+        kind = "refused.not_found"
+    elif error.status == 403:
+        kind = "refused.staff_only" if error.code == "staff_only" else "refused.forbidden"
+    else:
+        return
+    security_log.record(kind, actor=current_user, status=error.status,
+                        detail=str(error.message))
+
+
 def register_errorhandlers(app):
     """Answer domain and HTTP errors as JSON for the API and as a page for people."""
+
+    @app.after_request
+    def write_security_events(response):
+        # Events of a request that did not end in a domain error (e.g. downloads).
+        security_log.flush()
+        return response
 
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
         db.session.rollback()
         flush_refusals()
+        _record_security_event(error)
+        security_log.flush()
         if is_api_request():
             return jsonify(error.to_dict()), error.status
         return (

@@ -13,6 +13,8 @@ first read: SQLite answers "database is locked" at once, whatever the busy timeo
   transaction into an immediate one: the read snapshot is dropped and the write lock taken,
   waiting like any writer. What it read stays valid the way PostgreSQL's default isolation
   (read committed) makes it valid; row versions still catch a concurrent change;
+- a connection opened with ``execution_options(sqlite_begin="deferred")`` begins deferred
+  (the test suite's outer transaction, so that two apps may share one test database);
 - a background job releases the write lock between its chunks (``let_writers_in``), long
   enough for a waiting writer's busy handler (which polls at most every 100 ms) to get in.
 
@@ -51,6 +53,11 @@ def configure(engine, *, wal: bool = True) -> None:
     def _on_begin(connection):
         if _reading_request():
             connection.info["sqlite_deferred"] = True
+            connection.exec_driver_sql("BEGIN")
+        elif connection.get_execution_options().get("sqlite_begin") == "deferred":
+            # Asked for explicitly (the test suite's outer rollback transaction, which holds
+            # no write lock until the code under test writes in it): no upgrade either.
+            connection.info["sqlite_deferred"] = False
             connection.exec_driver_sql("BEGIN")
         else:
             connection.info["sqlite_deferred"] = False

@@ -53,6 +53,27 @@ def _digits_of(q: str) -> str:
     return digits
 
 
+def line_filter(args) -> LineFilter:
+    """The lines list's filter from page arguments, the API's query or a job's stored
+    selection: one reading for every caller (``tariff`` is the tariff's code)."""
+
+    def number(key):
+        try:
+            return int(args.get(key))
+        except (TypeError, ValueError):
+            return None  # absent or not a number: no such filter, as for an empty field
+
+    return LineFilter(
+        q=(args.get("q") or "")[:200],
+        node_id=number("node_id"),
+        status=args.get("status") or None,
+        tariff_code=args.get("tariff") or None,
+        billing_account_id=number("billing_account_id"),
+        sort=args.get("sort") or "msisdn",
+        descending=args.get("dir") == "desc",
+    )
+
+
 def filtered_lines(actor, flt: LineFilter, permission: str = "lines.view"):
     """The scoped SELECT with the list's search and filters applied (no order, no paging)."""
     query = scoped_lines(actor, permission).join(Tariff, Tariff.id == Line.tariff_id)
@@ -210,10 +231,13 @@ def dashboard(actor) -> dict:
 
 
 def billing_accounts(actor):
-    """The company's billing accounts (company-wide objects: the actor needs a root scope)."""
+    """The billing accounts the actor may see, filtered in SQL: every account of the company
+    for a company-wide viewer, else only those billing a line in the actor's view scope
+    (the billing page and the API both list through here)."""
+    query = select(BillingAccount).where(BillingAccount.company_id == actor.company_id)
+    if not access.has_company_scope(actor, "lines.view"):
+        visible = scoped_lines(actor).with_only_columns(Line.billing_account_id)
+        query = query.where(BillingAccount.id.in_(visible.scalar_subquery()))
     return db.session.scalars(
-        select(BillingAccount)
-        .where(BillingAccount.company_id == actor.company_id)
-        .options(selectinload(BillingAccount.contract))
-        .order_by(BillingAccount.number)
+        query.options(selectinload(BillingAccount.contract)).order_by(BillingAccount.number)
     ).all()

@@ -20,20 +20,6 @@ def msisdn(value) -> str:
     return format_msisdn(value) if value else ""
 
 
-def line_filter_from_args(args) -> service.LineFilter:
-    """Read the list's filter from query-string arguments (shared by page, API, exports)."""
-    node_id = args.get("node_id", type=int)
-    return service.LineFilter(
-        q=args.get("q", "")[:200],
-        node_id=node_id,
-        status=args.get("status") or None,
-        tariff_code=args.get("tariff") or None,
-        billing_account_id=args.get("billing_account_id", type=int),
-        sort=args.get("sort", "msisdn"),
-        descending=args.get("dir") == "desc",
-    )
-
-
 @bp.get("/")
 @public
 def index():
@@ -62,7 +48,7 @@ def dashboard():
 @require("lines.view")
 def lines():
     """Search, filter, sort and page through the lines in the user's scope."""
-    flt = line_filter_from_args(request.args)
+    flt = service.line_filter(request.args)
     page = max(request.args.get("page", 1, type=int), 1)
     per_page = current_app_per_page()
     items, total = service.list_lines(current_user, flt, page=page, per_page=per_page)

@@ -6,8 +6,10 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from core import downloads
 from core.errors import InvalidInput
 from core.extensions import db
+from core.uploads import read_bytes
 from corp import service as corp_service
 from corp.schemas import LineSchema
 from hierarchy import editing, service, transfer
@@ -174,17 +176,17 @@ def export(args):
 
 def export_response(fmt: str) -> Response:
     """A download of the export in ``fmt`` (shared by the page and the API)."""
-    if fmt == "xlsx":
-        body = transfer.export_xlsx(current_user)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    elif fmt == "csv":
-        body = transfer.export_csv(current_user)
-        mimetype = "text/csv; charset=utf-8"
-    else:
+    if fmt not in ("csv", "xlsx"):
         raise InvalidInput({"format": _("Choose csv or xlsx.")})
+    rows = transfer.export_rows(current_user)
+    if fmt == "xlsx":
+        response = downloads.xlsx_response("hierarchy.xlsx", transfer.COLUMNS, rows,
+                                           sheet_title=_("Hierarchy"))
+    else:
+        response = downloads.csv_response("hierarchy.csv", transfer.COLUMNS, list(rows))
+    transfer.record_export(current_user, fmt)
     db.session.commit()  # the export's audit record
-    return Response(body, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="hierarchy.{fmt}"'})
+    return response
 
 
 @blp.route("/hierarchy/import", methods=["POST"])
@@ -197,7 +199,7 @@ def import_(args):
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInput({"file": _("Attach the file as multipart field \"file\".")})
-    data = upload.stream.read(transfer.MAX_UPLOAD_BYTES + 1)
+    data = read_bytes(upload, transfer.MAX_UPLOAD_BYTES)
     preview = transfer.import_file(current_user, data, upload.filename or "",
                                    dry_run=args["dry_run"])
     if preview["error_count"] and not args["dry_run"]:

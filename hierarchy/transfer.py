@@ -8,15 +8,13 @@ created; a line row moves the line to its path and sets its employee fields. The
 planned first (the preview: what will be created, renamed, moved, changed, and every row's
 errors with its number) and applied only when there is no error, all or nothing.
 
-Files are checked before parsing: size, for XLSX the zip's entry count and uncompressed
-size (zip bombs), a row cap, UTF-8 for CSV, and cells starting with = + - @ are refused
-(formula injection) — exported cells starting so are escaped with a leading apostrophe.
+Files are read by the one upload reader (``core.uploads``: size, zip entry count,
+uncompressed size and ratio, row cap, UTF-8 for CSV, checked before and while parsing);
+cells starting with = + - @ are refused (formula injection). The export is written by the one
+download writer (``core.downloads``), which escapes such cells with a leading apostrophe.
 """
 
-import csv
-import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -24,8 +22,10 @@ from sqlalchemy import bindparam, select, update
 
 from core.audit import record
 from core.db import utcnow
+from core.downloads import FORMULA_START, csv_bytes, xlsx_bytes
 from core.errors import InvalidInput
 from core.extensions import db
+from core.uploads import read_table_data
 from corp.models import Line, line_search_text
 from corp.validators import ValidationError, normalize_msisdn
 from hierarchy import editing
@@ -45,19 +45,12 @@ MAX_ROWS = 150_000
 MAX_CELL = 500
 MAX_ERRORS = 500
 SAMPLE = 200
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # The stored form (what the export writes) needs no parsing.
 _STORED_MSISDN = re.compile(r"9[0-9]{9}")
 
 
 # --- export ------------------------------------------------------------------------------------
-
-
-def escape_cell(value) -> str:
-    """A cell safe to open in a spreadsheet: text starting like a formula gets an apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _display_paths(nodes) -> dict[int, str]:
@@ -70,10 +63,9 @@ def _display_paths(nodes) -> dict[int, str]:
 
 
 def export_rows(actor):
-    """The header, then a row per visible node and per line in the actor's view scope."""
+    """A row per visible node and per line in the actor's view scope (``COLUMNS`` order)."""
     nodes = visible_nodes(actor)
     paths = _display_paths(nodes)
-    yield list(COLUMNS)
     for node in sorted(nodes, key=lambda n: paths[n.id]):
         if node.parent_id is None:
             continue
@@ -91,28 +83,23 @@ def export_rows(actor):
         yield [paths.get(node_id, ""), "", "", "", msisdn, name, position, email, personnel]
 
 
+def record_export(actor, fmt: str) -> None:
+    """Audit a download of the export."""
+    record("hierarchy.export", actor=actor, object_type="hierarchy", detail=fmt)
+
+
 def export_csv(actor) -> bytes:
     """The export as CSV, UTF-8 with a BOM so that Excel reads the Cyrillic right."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in export_rows(actor):
-        writer.writerow([escape_cell(v) for v in row])
-    record("hierarchy.export", actor=actor, object_type="hierarchy", detail="csv")
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    body = csv_bytes(COLUMNS, export_rows(actor))
+    record_export(actor, "csv")
+    return body
 
 
 def export_xlsx(actor) -> bytes:
     """The export as an XLSX workbook (every cell text, formula-like text escaped)."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Hierarchy"))
-    for row in export_rows(actor):
-        sheet.append([escape_cell(v) for v in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    record("hierarchy.export", actor=actor, object_type="hierarchy", detail="xlsx")
-    return out.getvalue()
+    body = xlsx_bytes(COLUMNS, export_rows(actor), sheet_title=_("Hierarchy"))
+    record_export(actor, "xlsx")
+    return body
 
 
 # --- reading an upload -------------------------------------------------------------------------
@@ -132,81 +119,20 @@ def _refuse(message: str):
     raise InvalidInput({"file": message})
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _rows_from_csv(data: bytes):
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        _refuse(_("The file is not in UTF-8 (first bad byte on line %(n)s): save it as "
-                  "\"CSV UTF-8\".", n=line))
-    if "\x00" in text:
-        _refuse(_("The file contains binary data: upload a CSV or XLSX file."))
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        yield from enumerate(reader, start=1)
-    except csv.Error as error:
-        _refuse(_("The CSV file could not be read: %(e)s", e=str(error)))
-
-
-def _check_zip(data: bytes) -> None:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        _refuse(_("The file is not a valid XLSX workbook."))
-    infos = archive.infolist()
-    if len(infos) > MAX_ZIP_ENTRIES:
-        _refuse(_("The workbook has too many parts."))
-    total = sum(i.file_size for i in infos)
-    if total > MAX_UNCOMPRESSED_BYTES or any(
-            i.compress_size and i.file_size / i.compress_size > 200 for i in infos
-            if i.file_size > 1024 * 1024):
-        _refuse(_("The workbook unpacks to too much data: refused."))
-
-
-def _rows_from_xlsx(data: bytes):
-    from openpyxl import load_workbook
-
-    _check_zip(data)
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception:  # noqa: BLE001 - any parser failure is "not a workbook" to the user
-        _refuse(_("The file is not a valid XLSX workbook."))
-    try:
-        sheet = workbook.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [_cell_text(v) for v in row]
-    finally:
-        workbook.close()
-
-
 def read_upload(data: bytes, filename: str):
     """The rows of an uploaded CSV or XLSX as (row number, {column: text}), and row errors."""
     if not data:
         _refuse(_("The file is empty."))
     if len(data) > MAX_UPLOAD_BYTES:
         _refuse(_("The file is too large (%(n)s MB at most).", n=MAX_UPLOAD_BYTES // 2**20))
-    is_xlsx = data[:2] == b"PK"
-    if filename.lower().endswith(".xlsx") and not is_xlsx:
+    if filename.lower().endswith(".xlsx") and data[:2] != b"PK":
         _refuse(_("The file is not a valid XLSX workbook."))
-    source = _rows_from_xlsx(data) if is_xlsx else _rows_from_csv(data)
+    source = read_table_data(data, max_rows=MAX_ROWS + 1,
+                             max_uncompressed_bytes=MAX_UNCOMPRESSED_BYTES,
+                             max_zip_entries=MAX_ZIP_ENTRIES, max_ratio=200)
     header = None
     rows, errors = [], []
-    for number, raw in source:
+    for number, raw in enumerate(source, start=1):
         if header is None:
             header = [str(c).strip().lower().lstrip("\ufeff") for c in raw]
             missing = [c for c in ("path", "msisdn") if c not in header]
@@ -214,8 +140,6 @@ def read_upload(data: bytes, filename: str):
                 _refuse(_("The first row must name the columns; missing: %(c)s.",
                           c=", ".join(missing)))
             continue
-        if number > MAX_ROWS + 1:
-            _refuse(_("The file has too many rows (%(n)s at most).", n=MAX_ROWS))
         if not any(str(c).strip() for c in raw):
             continue
         values = {}

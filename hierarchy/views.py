@@ -22,9 +22,9 @@ from auth.models import User
 from core.errors import Conflict, InvalidInput, NotFound
 from core.extensions import db
 from core.ui import NODE_KIND_LABELS, NavItem, add_nav_item
+from core.uploads import read_bytes
 from corp import service as corp_service
 from corp.models import LINE_STATUSES
-from corp.views import line_filter_from_args
 from hierarchy import editing, service, transfer
 from hierarchy.api import export_response
 from roles import access
@@ -232,7 +232,7 @@ def move_lines():
 def place_lines():
     """Move every line matching the lines-list filter to a node."""
     args = request.form if request.method == "POST" else request.args
-    flt = line_filter_from_args(args)
+    flt = corp_service.line_filter(args)
     if request.method == "POST":
         moved = {}
 
@@ -328,8 +328,8 @@ def import_():
     if upload is None or not upload.filename:
         flash(_("Choose a CSV or XLSX file."), "warning")
         return redirect(url_for("hierarchy.import_"))
-    data = upload.stream.read(transfer.MAX_UPLOAD_BYTES + 1)
     try:
+        data = read_bytes(upload, transfer.MAX_UPLOAD_BYTES)
         preview = transfer.import_file(current_user, data, upload.filename, dry_run=True)
     except InvalidInput as error:
         db.session.rollback()

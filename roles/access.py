@@ -102,7 +102,7 @@ def enforce_route_marks():
         return None
     if mark == OPERATOR_STAFF:
         if not current_user.is_operator_staff:
-            raise PermissionDenied(_("Only operator staff may do this."))
+            raise PermissionDenied(_("Only operator staff may do this."), code="staff_only")
         return None
     permission = mark[1]
     if not scopes(current_user, permission):

@@ -4,8 +4,9 @@ staff) companies. Every handler calls the same service function as the page."""
 from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
+from core import security_log
 from core.extensions import db
 from roles import audit_log, explain, onboarding, service
 from roles import users as user_service
@@ -231,6 +232,40 @@ def list_audit(args):
 
 
 # --- operator staff: companies --------------------------------------------------------------
+
+
+class SecurityEventsArgs(Schema):
+    kind = fields.String(validate=validate.OneOf(security_log.KINDS))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+
+
+class SecurityEventOut(Schema):
+    id = fields.Integer()
+    created_at = fields.DateTime()
+    kind = fields.String()
+    actor_id = fields.Integer(allow_none=True)
+    actor_email = fields.String()
+    company_id = fields.Integer(allow_none=True)
+    ip = fields.String()
+    method = fields.String()
+    path = fields.String()
+    status = fields.Integer(allow_none=True)
+    detail = fields.String()
+
+
+class SecurityEventsPage(Schema):
+    total = fields.Integer()
+    items = fields.List(fields.Nested(SecurityEventOut))
+
+
+@blp.route("/security-events", methods=["GET"])
+@blp.arguments(SecurityEventsArgs, location="query")
+@blp.response(200, SecurityEventsPage)
+@operator_staff
+def list_security_events(args):
+    """The platform's security events, newest first, 50 a page (operator staff only)."""
+    items, total = security_log.list_events(kind=args.get("kind"), page=args["page"])
+    return {"total": total, "items": items}
 
 
 @blp.route("/companies", methods=["GET"])

@@ -4,8 +4,6 @@ The log is the company's: ``audit.view`` on the whole company shows every event 
 company; on a part of the tree only the events about lines in that part.
 """
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -138,26 +136,11 @@ CSV_COLUMNS = ("created_at", "actor_email", "ip", "action", "outcome", "object_t
                "object_id", "line_id", "before", "after", "detail")
 
 
-def export_csv(actor, flt: AuditFilter):
-    """The filtered events as CSV text chunks (header first), newest first."""
+def export_rows(actor, flt: AuditFilter):
+    """The filtered events as CSV rows (``CSV_COLUMNS`` order), newest first."""
     query = audit_query(actor, flt).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
     events = db.session.scalars(query.limit(EXPORT_LIMIT)).all()
-
-    def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
-        for event in events:
-            data = event_dict(event)
-            writer.writerow([
-                json.dumps(data[c], ensure_ascii=False) if c in ("before", "after")
-                and data[c] is not None else ("" if data[c] is None else data[c])
-                for c in CSV_COLUMNS
-            ])
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    return rows()
+    for event in events:
+        data = event_dict(event)
+        yield [json.dumps(data[c], ensure_ascii=False) if c in ("before", "after")
+               and data[c] is not None else data[c] for c in CSV_COLUMNS]

@@ -47,6 +47,15 @@ def _refuse(action: str, actor, message: str, **fields):
     raise PermissionDenied(message)
 
 
+def guard_global_admin(actor, user: User, action: str, **fields) -> None:
+    """Only a global administrator may change anything of a global administrator (e-mail,
+    name, activity, assignments, password): one check every user change goes through."""
+    if is_global_admin(user) and not is_global_admin(actor):
+        _refuse(action, actor,
+                _("Only a global administrator may change another global administrator."),
+                **fields)
+
+
 def user_snapshot(user: User) -> dict:
     """What the audit log keeps of a user before/after a change."""
     return {"email": user.email, "name": user.name, "active": user.active}
@@ -243,6 +252,7 @@ def update_user(actor, user_id: int, *, email=None, name=None, active=None) -> U
     fields = {"object_type": "user", "object_id": str(user.id)}
     if active is not None and not isinstance(active, bool):
         raise InvalidInput({"active": _("Must be true or false.")})
+    guard_global_admin(actor, user, "user.update", **fields)
     values = _clean_user_fields(email, name, user_id=user.id)
     before = user_snapshot(user)
     if active is not None and active != user.active:
@@ -299,6 +309,7 @@ def grant(actor, user_id: int, role_id: int, node_id: int | None) -> Assignment:
     role = get_role(actor, role_id)
     fields = {"object_type": "user", "object_id": str(user.id),
               "after": {"role_id": role.id, "node_id": node_id}}
+    guard_global_admin(actor, user, "assignment.create", **fields)
     if node_id is None:
         path = COMPANY_SCOPE
         if COMPANY_SCOPE not in manage_scopes(actor):
@@ -350,6 +361,7 @@ def revoke(actor, user_id: int, assignment_id: int) -> None:
         raise NotFound(_("No such assignment."))
     before = assignment_snapshot(assignment)
     fields = {"object_type": "user", "object_id": str(user.id), "before": before}
+    guard_global_admin(actor, user, "assignment.delete", **fields)
     if assignment.role.key == GLOBAL_ADMIN:
         if not is_global_admin(actor):
             _refuse("assignment.delete", actor,

@@ -1,14 +1,15 @@
 """Administration pages: users, roles, assignments, access explained, audit log; and the
 operator staff's company onboarding. Views parse input, call a service, render."""
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from core import downloads, security_log
 from core.audit import flush_refusals
-from core.errors import DomainError, InvalidInput
+from core.errors import DomainError, InvalidInput, NotFound
 from core.extensions import db
 from core.ui import NavItem, add_nav_item
 from corp.lines import scoped_lines
@@ -25,6 +26,7 @@ bp = Blueprint("roles", __name__)
 add_nav_item(NavItem("roles.users", _l("Administration"), "users.manage"))
 add_nav_item(NavItem("roles.audit", _l("Audit log"), "audit.view"))
 add_nav_item(NavItem("roles.companies", _l("Companies"), operator_staff=True))
+add_nav_item(NavItem("roles.security_events", _l("Security events"), operator_staff=True))
 
 
 def _me():
@@ -32,7 +34,12 @@ def _me():
 
 
 def _refused(error: DomainError) -> None:
-    """Undo the failed change, keep its audited refusal, tell the user why."""
+    """Undo the failed change, keep its audited refusal, tell the user why.
+
+    An unknown, other company's or out-of-scope object stays a 404 page (exactly like an
+    unknown id), never a redirect that tells it apart."""
+    if isinstance(error, NotFound):
+        raise error
     db.session.rollback()
     flush_refusals()
     flash(str(error.message), "danger")
@@ -159,6 +166,7 @@ def user_active(user_id: int):
 @require("users.manage")
 def assignment_add(user_id: int):
     """Give the employee a role on a scope."""
+    user_service.get_user(_me(), user_id)  # unknown / other company / out of scope: 404 first
     form = AssignmentForm()
     _assignment_choices(form)
     if form.validate_on_submit():
@@ -335,9 +343,26 @@ def audit():
 def audit_csv():
     """The filtered audit log as a CSV file."""
     flt = audit_log.AuditFilter.from_args(request.args)
-    body = "".join(audit_log.export_csv(_me(), flt))
-    return Response("\ufeff" + body, mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=audit.csv"})
+    security_log.record("download.audit", actor=_me(), status=200,
+                        detail=request.query_string.decode("utf-8", "replace"))
+    return downloads.csv_response("audit.csv", audit_log.CSV_COLUMNS,
+                                  list(audit_log.export_rows(_me(), flt)))
+
+
+# --- operator staff: the platform's security events ----------------------------------------
+
+
+@bp.get("/operator/security-events")
+@operator_staff
+def security_events():
+    """Refusals, sign-in locks and sensitive downloads of the whole platform."""
+    kind = request.args.get("kind") or None
+    if kind not in security_log.KINDS:
+        kind = None
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    events, total = security_log.list_events(kind=kind, page=page)
+    return render_template("roles/security_events.html", events=events, total=total,
+                           kind=kind, page=page, kinds=security_log.KINDS)
 
 
 # --- operator staff: companies -------------------------------------------------------------

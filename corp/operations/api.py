@@ -3,11 +3,12 @@
 The same service functions as the pages; ``Idempotency-Key`` makes a retried write run once.
 """
 
-from flask import jsonify, request, send_file, url_for
+from flask import jsonify, request, url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from core import downloads, security_log
 from core.errors import NotFound
 from core.extensions import db
 from corp.models import Service, Tariff
@@ -27,6 +28,7 @@ from corp.operations.schemas import (
     TariffSchema,
 )
 from corp.service import billing_accounts, get_line
+from roles import access
 from roles.access import authenticated, operator_staff, require
 
 blp = Blueprint("Operations", __name__, url_prefix="/api/v1",
@@ -93,8 +95,13 @@ def list_operations(args):
 @blp.response(200, BillingAccountSchema(many=True))
 @require("lines.view")
 def list_billing_accounts():
-    """The company's billing accounts with balance and settlement method."""
-    return billing_accounts(current_user)
+    """The billing accounts the caller may see; money and delivery details only for a
+    company-wide viewer (a scoped user sees the accounts of their lines, as on the page)."""
+    accounts = billing_accounts(current_user)
+    if access.has_company_scope(current_user, "lines.view"):
+        return accounts
+    return [{"id": a.id, "number": a.number, "contract": a.contract.number,
+             "settlement_method": a.settlement_method, "version": a.version} for a in accounts]
 
 
 @blp.route("/catalogue/tariffs", methods=["GET"])
@@ -193,18 +200,17 @@ def resume_job(job_id):
 @require("lines.view")
 def job_results(job_id, fmt):
     """Per-line results as CSV or XLSX."""
-    job = jobs.get_job(current_user, job_id)
+    job = jobs.get_job(current_user, job_id, jobs.CONTROL)
+    if fmt in ("csv", "xlsx"):
+        security_log.record("download.job_results", actor=current_user, status=200,
+                            detail=f"job {job.id} ({fmt})")
+    rows = jobs.results_rows(job)
     if fmt == "xlsx":
-        data, mimetype = jobs.results_xlsx(job), (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    elif fmt == "csv":
-        data, mimetype = jobs.results_csv(job), "text/csv"
-    else:
-        raise NotFound()
-    import io
-
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                     download_name=f"job-{job.id}-results.{fmt}")
+        return downloads.xlsx_response(f"job-{job.id}-results.xlsx", jobs.RESULT_COLUMNS, rows,
+                                       sheet_title=f"job {job.id}")
+    if fmt == "csv":
+        return downloads.csv_response(f"job-{job.id}-results.csv", jobs.RESULT_COLUMNS, rows)
+    raise NotFound()
 
 
 @blp.route("/approvals", methods=["GET"])

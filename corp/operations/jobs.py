@@ -7,8 +7,6 @@ the job's counters. A crash loses at most the chunk in flight, which rolls back 
 no line is ever half-changed, and the items still ``pending`` are exactly the lines not done.
 """
 
-import csv
-import io
 from datetime import timedelta
 
 from flask import current_app, g
@@ -18,10 +16,10 @@ from sqlalchemy.orm import contains_eager, lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from auth.models import User
-from core import audit, background, sqlite
+from core import audit, background, downloads, sqlite, uploads
 from core.audit import AuditEvent
 from core.db import utcnow
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
 from corp import validators
 from corp.lines import scoped_lines
@@ -31,7 +29,8 @@ from corp.operations.gateway import GatewayError, get_gateway, new_account_numbe
 from corp.operations.models import Job, JobItem, Operation
 from corp.operations.rules import ChangedMeanwhile, Refused
 from corp.operations.service import _apply
-from corp.service import LineFilter, filtered_lines
+from corp.service import LineFilter, filtered_lines, line_filter
+from hierarchy.models import Node
 from roles import access
 from roles.permissions import COMPANY_SCOPE
 
@@ -67,13 +66,6 @@ def _bulk_params(spec, params) -> dict:
     return loaded
 
 
-def _line_filter(data: dict) -> LineFilter:
-    return LineFilter(q=(data.get("q") or "")[:200], node_id=data.get("node_id"),
-                      status=data.get("status") or None,
-                      tariff_code=data.get("tariff") or data.get("tariff_code") or None,
-                      billing_account_id=data.get("billing_account_id"))
-
-
 def select_lines(actor, selection: dict, with_services=False):
     """The selected lines in the actor's view scope and the refusals of what was asked for
     but is not there (unknown, another company's, out of scope, unreadable numbers)."""
@@ -90,7 +82,7 @@ def select_lines(actor, selection: dict, with_services=False):
     elif key == "node_id":
         query = filtered_lines(actor, LineFilter(node_id=int(selection["node_id"])))
     elif key == "filter":
-        query = filtered_lines(actor, _line_filter(selection["filter"]))
+        query = filtered_lines(actor, line_filter(selection["filter"]))
     else:
         numbers = {}
         for raw in selection["msisdns"]:
@@ -402,12 +394,40 @@ def _finish_cancelled(job_id: int) -> None:
     db.session.commit()
 
 
-def get_job(actor, job_id: int) -> Job:
-    """A job of the actor's company that the actor started or may see company-wide."""
+VIEW, CONTROL = "view", "control"
+
+
+def get_job(actor, job_id: int, action: str = VIEW) -> Job:
+    """A job the actor may see (else 404) and, for ``CONTROL`` (cancel, resume, results),
+    may act on (else 403, audited): its author, or who holds the job type's permission on
+    every one of its lines. "May view" is not "may act"."""
     job = db.session.scalar(_visible_jobs(actor).where(Job.id == job_id))
     if job is None:
         raise NotFound()
+    if action == CONTROL and not may_control(actor, job):
+        audit.record_refusal("job.control", actor=actor, object_type="job",
+                             object_id=str(job.id), detail=f"missing {job.type} permission")
+        raise PermissionDenied(_("Only the job's author or who may run this operation on all "
+                                 "of its lines may do this."))
     return job
+
+
+def may_control(actor, job: Job) -> bool:
+    """Whether the actor started the job or holds its type's permission on all its lines."""
+    if job.requested_by == actor.id:
+        return True
+    permission = _bulk_type(job.type).permission
+    paths = access.scopes(actor, permission)
+    if not paths:
+        return False
+    if COMPANY_SCOPE in paths:
+        return True
+    outside = db.session.scalar(
+        select(func.count()).select_from(JobItem)
+        .join(Line, Line.id == JobItem.line_id).join(Node, Node.id == Line.node_id)
+        .where(JobItem.job_id == job.id,
+               ~access.scope_filter(actor, permission, Node.path)))
+    return not outside
 
 
 def _visible_jobs(actor):
@@ -427,7 +447,7 @@ def list_jobs(actor, status=None, limit=20) -> list[Job]:
 
 def cancel_job(actor, job_id: int) -> Job:
     """Ask a job to stop: lines not yet done are left unchanged and marked cancelled."""
-    job = get_job(actor, job_id)
+    job = get_job(actor, job_id, CONTROL)
     if job.status not in ("pending", "running"):
         raise Refused(_("The job has already finished."))
     job.cancel_requested = True
@@ -454,7 +474,7 @@ def _stale(job: Job) -> bool:
 
 def resume_job(actor, job_id: int) -> Job:
     """Restart a job whose worker died: it continues with the lines not done."""
-    job = get_job(actor, job_id)
+    job = get_job(actor, job_id, CONTROL)
     if job.status not in ("pending", "running"):
         raise Refused(_("The job has already finished."))
     if not _stale(job):
@@ -491,52 +511,26 @@ def results_rows(job: Job):
 
 def results_csv(job: Job) -> bytes:
     """The results as CSV (UTF-8 with BOM so spreadsheet programs read Cyrillic)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(RESULT_COLUMNS)
-    for row in results_rows(job):
-        writer.writerow(["" if v is None else v for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return downloads.csv_bytes(RESULT_COLUMNS, results_rows(job))
 
 
 def results_xlsx(job: Job) -> bytes:
-    """The results as an Excel workbook."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(f"job {job.id}")
-    sheet.append(list(RESULT_COLUMNS))
-    for row in results_rows(job):
-        sheet.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The results as an Excel workbook (text cells, never formulas)."""
+    return downloads.xlsx_bytes(RESULT_COLUMNS, results_rows(job), sheet_title=f"job {job.id}")
 
 
-def numbers_from_upload(filename: str, data: bytes) -> list[str]:
-    """Phone numbers from the first column of an uploaded CSV or XLSX file."""
-    name = (filename or "").lower()
-    values = []
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # openpyxl raises many kinds for a broken file
-            raise InvalidInput({"file": _("The file is not a readable XLSX workbook.")}) from None
-        for row in book.active.iter_rows(values_only=True):
-            if row and row[0] is not None:
-                values.append(str(row[0]).strip())
-    elif name.endswith(".csv") or name.endswith(".txt"):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("cp1251", errors="replace")
-        for row in csv.reader(io.StringIO(text), delimiter=";" if ";" in text else ","):
-            if row and row[0].strip():
-                values.append(row[0].strip())
-    else:
-        raise InvalidInput({"file": _("Upload a .csv or .xlsx file.")})
+
+def numbers_from_upload(filename: str, upload) -> list[str]:
+    """Phone numbers from the first column of an uploaded CSV or XLSX file.
+
+    ``upload`` is the ``FileStorage`` (or its bytes); its kind is told by its content and it
+    is read by the one upload reader (size, zip and row limits before and while parsing).
+    """
+    rows = uploads.read_table_upload(upload, max_rows=MAX_LINES + 1,
+                                     max_bytes=MAX_UPLOAD_BYTES, encodings=("utf-8", "cp1251"))
+    values = [row[0].strip() for row in rows if row and row[0].strip()]
     # A header row ("msisdn", "Номер") is not a number.
     if values and not any(ch.isdigit() for ch in values[0]):
         values = values[1:]

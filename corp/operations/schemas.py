@@ -310,7 +310,8 @@ class DecisionSchema(Schema):
 class BillingAccountSchema(Schema):
     id = fields.Integer()
     number = fields.String()
-    contract = fields.Function(lambda a: a.contract.number)
+    contract = fields.Function(lambda a: a["contract"] if isinstance(a, dict)
+                               else a.contract.number)
     settlement_method = fields.String()
     balance = fields.Decimal(as_string=True)
     credit_limit = fields.Decimal(as_string=True)

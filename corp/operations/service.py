@@ -6,6 +6,7 @@ permission (403) → version check (409) → business rules (409 ``refused``) �
 The caller commits; ``dispatch`` then hands pending operations to the background runner.
 """
 
+import hashlib
 from datetime import date
 
 from flask import current_app
@@ -42,35 +43,63 @@ def get_account(actor, account_id: int, permission: str) -> BillingAccount:
     return account
 
 
-def _existing(actor, key: str | None) -> Operation | None:
+def _scoped_key(actor, target_kind: str, key: str | None) -> str | None:
+    """The stored form of a client's ``Idempotency-Key``: scoped to the requester and the
+    endpoint, so one user's key never finds another user's operation."""
     if not key:
         return None
     if len(key) > 100:
         raise InvalidInput({"Idempotency-Key": _("At most 100 characters.")})
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return f"u{actor.id}:{target_kind}:{digest}"
+
+
+def _existing(actor, stored_key: str | None) -> Operation | None:
+    if not stored_key:
+        return None
     return db.session.scalar(select(Operation).where(
-        Operation.company_id == actor.company_id, Operation.idempotency_key == key))
+        Operation.company_id == actor.company_id, Operation.requested_by == actor.id,
+        Operation.idempotency_key == stored_key))
+
+
+def _replay(found: Operation, spec, target, params) -> Operation:
+    """The earlier operation of a retried request; the same key with another request is a
+    422 (never silently another result)."""
+    target_id = found.line_id if spec.target == "line" else found.billing_account_id
+    same = found.type == spec.name and target_id == target.id
+    if same:
+        try:
+            same = found.params == rules.to_json(rules.validate_params(spec.name, params))
+        except InvalidInput:
+            same = False
+    if not same:
+        raise InvalidInput({"Idempotency-Key": _(
+            "This Idempotency-Key was already used for a different request.")})
+    return found
 
 
 def submit_line_operation(actor, line_id: int, type_name, params, *, version=None,
                           idempotency_key=None) -> Operation:
     """Accept (and, without a gateway delay, apply) an operation on a line."""
-    found = _existing(actor, idempotency_key)
-    if found is not None:
-        return found
+    key = _scoped_key(actor, "line", idempotency_key)
     spec = rules.operation_type(type_name, "line")
-    line = get_line(actor, line_id, spec.permission)
-    return _submit(actor, spec, line, params, version, idempotency_key)
+    line = get_line(actor, line_id, spec.permission)  # access first, then the key
+    found = _existing(actor, key)
+    if found is not None:
+        return _replay(found, spec, line, params)
+    return _submit(actor, spec, line, params, version, key)
 
 
 def submit_account_operation(actor, account_id: int, type_name, params, *, version=None,
                              idempotency_key=None) -> Operation:
     """Accept (and apply, or queue for the operator) an operation on a billing account."""
-    found = _existing(actor, idempotency_key)
-    if found is not None:
-        return found
+    key = _scoped_key(actor, "account", idempotency_key)
     spec = rules.operation_type(type_name, "account")
     account = get_account(actor, account_id, spec.permission)
-    return _submit(actor, spec, account, params, version, idempotency_key)
+    found = _existing(actor, key)
+    if found is not None:
+        return _replay(found, spec, account, params)
+    return _submit(actor, spec, account, params, version, key)
 
 
 def _submit(actor, spec, target, params, version, idempotency_key) -> Operation:
@@ -92,7 +121,7 @@ def _submit(actor, spec, target, params, version, idempotency_key) -> Operation:
         found = _existing(actor, idempotency_key)
         if found is None:
             raise
-        return found
+        return _replay(found, spec, target, params)
     if spec.name == "tariff_change" and loaded["effective"] == "next_period":
         operation.scheduled_for = rules.next_period_start()
         operation.result = {"scheduled_for": str(operation.scheduled_for)}
@@ -212,8 +241,11 @@ def _visible(actor):
 def get_operation(actor, operation_id: int) -> Operation:
     """One operation the actor may see (else 404); operator staff see those awaiting them."""
     if getattr(actor, "is_operator_staff", False):
-        operation = db.session.get(Operation, operation_id)
-        if operation is None or operation.type != "settlement_method_set":
+        # Staff see what waits for their decision and what they decided, nothing else.
+        operation = db.session.scalar(select(Operation).where(
+            Operation.id == operation_id,
+            or_(Operation.status == "awaiting_operator", Operation.decided_by == actor.id)))
+        if operation is None:
             raise NotFound()
         return operation
     operation = db.session.scalar(_visible(actor).where(Operation.id == operation_id))
@@ -251,9 +283,7 @@ def decide(staff, operation_id: int, approve: bool, reason: str = "", credit_lim
     """Operator staff approve (apply) or reject an operation awaiting the operator."""
     if not getattr(staff, "is_operator_staff", False):
         raise PermissionDenied(_("Only operator staff may do this."))
-    operation = db.session.get(Operation, operation_id)
-    if operation is None:
-        raise NotFound()
+    operation = get_operation(staff, operation_id)  # only what is queued for / decided by them
     if operation.status != "awaiting_operator":
         raise Refused(_("The operation is not waiting for the operator (it is %(s)s).",
                         s=operation.status))

@@ -1,0 +1,151 @@
+"""The one writer of spreadsheet downloads (CSV and XLSX), safe to open in Excel/LibreOffice.
+
+Every CSV/XLSX a user downloads (audit log, job results, hierarchy export, reports) is
+written here so that no cell can run as a formula (CSV/formula injection, OWASP):
+- text starting with ``= + - @``, a tab or a carriage return gets a leading apostrophe
+  (``safe_cell``), the escape spreadsheet programs show as plain text; numbers given as
+  numbers (``int``/``Decimal``/``float``) stay as they are, their text cannot be a formula;
+- CSV cells holding a separator of any locale (``,`` ``;`` tab), a quote or a line break are
+  quoted, and a formula character right after ``;`` or a tab is escaped too, so a program
+  splitting on ``;`` (Excel with the Russian list separator) cannot start a cell at ``=``;
+- XLSX cells are always written as strings (``t="inlineStr"``/shared strings), never ``<f>``,
+  by openpyxl's write-only (streaming, constant-memory) workbook.
+CSV is UTF-8 with a BOM so Excel reads Cyrillic; rows may be any iterable (a generator
+streams).
+"""
+
+import io
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterable
+from decimal import Decimal
+from urllib.parse import quote
+
+from flask import Response, send_file, stream_with_context
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_MIMETYPE = "text/csv"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_CSV_NEEDS_QUOTES = re.compile(r'[",;\t\r\n]')
+# A program splitting on ";" or tab (Excel with a Russian list separator) starts a new cell
+# there: a formula character right after one is neutralised too.
+_FORMULA_AFTER_SEPARATOR = re.compile(r"([;\t])(?=[=+\-@])")
+# Characters XML 1.0 cannot hold (openpyxl refuses them): replaced, not fatal.
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def safe_cell(value) -> str:
+    """The cell's text, with formula-leading text neutralised by a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        return str(value)  # a number's own text ("-5.00") is never a formula
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _csv_field(value) -> str:
+    text = _FORMULA_AFTER_SEPARATOR.sub(r"\1'", safe_cell(value))
+    if _CSV_NEEDS_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def csv_lines(header: Iterable, rows: Iterable[Iterable]):
+    """The CSV text in chunks: BOM and header first, then rows, CRLF line ends."""
+    yield "\ufeff" + ",".join(_csv_field(v) for v in header) + "\r\n"
+    chunk = []
+    size = 0
+    for row in rows:
+        line = ",".join(_csv_field(v) for v in row) + "\r\n"
+        chunk.append(line)
+        size += len(line)
+        if size > 64_000:
+            yield "".join(chunk)
+            chunk, size = [], 0
+    if chunk:
+        yield "".join(chunk)
+
+
+def write_csv(fileobj, header: Iterable, rows: Iterable[Iterable]) -> None:
+    """Write the CSV (UTF-8 with BOM) to a binary file object (background jobs)."""
+    for chunk in csv_lines(header, rows):
+        fileobj.write(chunk.encode("utf-8"))
+
+
+def csv_bytes(header: Iterable, rows: Iterable[Iterable]) -> bytes:
+    """The whole CSV as bytes."""
+    out = io.BytesIO()
+    write_csv(out, header, rows)
+    return out.getvalue()
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment; filename="…"`` (ASCII fallback) plus RFC 5987 ``filename*`` if needed."""
+    plain = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    plain = re.sub(r'[^A-Za-z0-9._ -]', "_", plain).strip() or "download"
+    value = f'attachment; filename="{plain}"'
+    if plain != filename:
+        value += "; filename*=UTF-8''" + quote(filename, safe="")
+    return value
+
+
+def _attachment(response: Response, filename: str) -> Response:
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def csv_response(filename: str, header: Iterable, rows: Iterable[Iterable]) -> Response:
+    """A streamed CSV download (``text/csv; charset=utf-8``, charset said once)."""
+    body = stream_with_context(chunk.encode("utf-8") for chunk in csv_lines(header, rows))
+    return _attachment(Response(body, mimetype=CSV_MIMETYPE), filename)
+
+
+def _sheet_title(title: str | None) -> str:
+    title = _SHEET_TITLE_BAD.sub(" ", str(title or "Sheet")).strip("' ")[:31]
+    return title or "Sheet"
+
+
+def _xlsx_cell(sheet, value):
+    from openpyxl.cell import WriteOnlyCell
+
+    text = _XML_ILLEGAL.sub("\ufffd", safe_cell(value))
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"  # text, whatever it looks like: never a formula or a number
+    return cell
+
+
+def write_xlsx(fileobj, header: Iterable, rows: Iterable[Iterable],
+               sheet_title: str | None = None) -> None:
+    """Write an XLSX workbook of text cells to a binary file object, streaming the rows."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_sheet_title(sheet_title))
+    sheet.append([_xlsx_cell(sheet, v) for v in header])
+    for row in rows:
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
+    book.save(fileobj)
+
+
+def xlsx_bytes(header: Iterable, rows: Iterable[Iterable], sheet_title: str | None = None
+               ) -> bytes:
+    """The whole workbook as bytes."""
+    out = io.BytesIO()
+    write_xlsx(out, header, rows, sheet_title)
+    return out.getvalue()
+
+
+def xlsx_response(filename: str, header: Iterable, rows: Iterable[Iterable],
+                  sheet_title: str | None = None) -> Response:
+    """An XLSX download, built in a temporary file (large ones spill to disk)."""
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - sent
+    write_xlsx(spool, header, rows, sheet_title)
+    spool.seek(0)
+    response = send_file(spool, mimetype=XLSX_MIMETYPE, conditional=False, etag=False)
+    return _attachment(response, filename)
