@@ -4,7 +4,7 @@ Services raise these whatever called them (a page, the API, a background job); t
 handlers answer JSON under ``/api/`` and an HTML error page elsewhere.
 """
 
-from flask import jsonify, render_template, request
+from flask import flash, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -65,6 +65,59 @@ class InvalidInput(DomainError):
         errors = {k: v if isinstance(v, list) else [v] for k, v in errors.items()}
         first = next(iter(errors.values()))[0] if errors else None
         super().__init__(message or str(first or _("Invalid input.")), errors=errors)
+
+
+class PageChange:
+    """One change made from a page, in one place: ``with PageChange(form) as change: …``.
+
+    Success commits the request's transaction once (and flashes ``success``). A refusal rolls
+    back, keeps the refusals audited meanwhile, and answers the way a page does: the messages
+    of ``InvalidInput`` beside the form's fields (a flash for fields the form lacks), any other
+    refusal as a flash. Errors of the classes in ``error_pages`` go to the error handler
+    instead (an unknown, other company's or out-of-scope object stays a 404 page). The API's
+    answers come from ``register_errorhandlers`` below, for the same errors.
+    """
+
+    def __init__(self, form=None, *, success: str | None = None, fields: dict | None = None,
+                 catch: tuple = (DomainError,)):
+        self.form, self.success, self.fields = form, success, fields or {}
+        self.catch = catch
+        self.ok = False
+        self.error: DomainError | None = None
+
+    def __enter__(self) -> "PageChange":
+        return self
+
+    def __exit__(self, exc_type, error, _traceback) -> bool:
+        if error is None:
+            db.session.commit()
+            self.ok = True
+            if self.success:
+                flash(self.success, "success")
+            return False
+        if not isinstance(error, self.catch) or isinstance(error, NotFound):
+            return False
+        db.session.rollback()
+        flush_refusals()
+        self.error = error
+        show_refusal(error, self.form, self.fields)
+        return True
+
+
+def show_refusal(error: DomainError, form=None, fields: dict | None = None) -> None:
+    """A refusal on a page: field messages on the form's fields, the rest as a flash."""
+    if isinstance(error, InvalidInput) and form is not None:
+        for field, messages in error.errors.items():
+            target = getattr(form, (fields or {}).get(field, field), None)
+            if target is None:
+                flash(" ".join(str(m) for m in messages), "danger")
+            else:
+                target.errors = list(target.errors or []) + [str(m) for m in messages]
+        return
+    message = str(error.message)
+    details = [f"{k}: {'; '.join(map(str, v))}" for k, v in error.errors.items()
+               if k != "_schema" and str(v[0]) != message]
+    flash(" ".join([message, *details]), "danger")
 
 
 def is_api_request() -> bool:

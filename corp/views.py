@@ -8,6 +8,7 @@ from sqlalchemy import text
 from core.extensions import db
 from corp import service
 from corp.models import LINE_STATUSES, Tariff
+from corp.operations import service as operations_service
 from corp.validators import format_msisdn
 from roles.access import authenticated, public, require
 
@@ -77,4 +78,5 @@ def current_app_per_page() -> int:
 def line(line_id: int):
     """The line card: status, tariff, services, account, package, history."""
     line = service.get_line(current_user, line_id)
-    return render_template("corp/line.html", **service.line_card(current_user, line))
+    return render_template("corp/line.html", **service.line_card(current_user, line),
+                           operations=operations_service.line_card_operations(current_user, line))

@@ -12,7 +12,7 @@ from corp.lines import current_period, scoped_lines
 from corp.models import BillingAccount, Contract, Line, LineMonthlyUsage, Tariff
 from hierarchy.models import Node
 from roles import access
-from roles.permissions import COMPANY_SCOPE
+from roles.permissions import COMPANY_SCOPE, within_scopes
 
 MANAGE = "hierarchy.manage"
 
@@ -133,10 +133,6 @@ def managed_paths(actor) -> list[str]:
     return access.scopes(actor, MANAGE)
 
 
-def in_paths(path: str, paths: list[str]) -> bool:
-    return COMPANY_SCOPE in paths or any(path.startswith(p) for p in paths)
-
-
 def tree(actor, permission: str = "lines.view") -> list[dict]:
     """The visible tree as nested dicts with totals (lines, blocked, spend this month) that
     include descendants; ``manageable`` says whether the actor may edit the node."""
@@ -162,7 +158,7 @@ def tree(actor, permission: str = "lines.view") -> list[dict]:
             "own_line_count": n,
             "own_blocked": blocked,
             "own_spend": spend,
-            "manageable": in_paths(node.path, manage),
+            "manageable": within_scopes(node.path, manage),
             "children": [],
         }
         by_id[node.id] = item

@@ -19,9 +19,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from auth.models import User
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound, PageChange
 from core.extensions import db
-from core.ui import NODE_KIND_LABELS, NavItem, add_nav_item
+from core.ui import NODE_KIND_LABELS, NavItem, add_nav_item, money_formatter
 from core.uploads import read_bytes
 from corp import service as corp_service
 from corp.models import LINE_STATUSES
@@ -43,15 +43,9 @@ def _int(value):
 
 
 def _attempt(action, success: str, back: str):
-    """Run a change; commit and flash success, or roll back and flash the refusal."""
-    try:
+    """Run a change: commit and flash success, or show the refusal; back to ``back``."""
+    with PageChange(success=success, catch=(InvalidInput, Conflict)):
         action()
-        db.session.commit()
-        flash(success, "success")
-    except (InvalidInput, Conflict) as error:
-        db.session.rollback()
-        messages = [m for ms in error.errors.values() for m in ms] or [error.message]
-        flash(" ".join(str(m) for m in messages), "danger")
     return redirect(back)
 
 
@@ -68,7 +62,7 @@ LEVELS_AT_ONCE = 2
 def _tree_context(roots) -> dict:
     """What the tree templates need besides the nodes: labels, money text, editability."""
     flat = service.flat_tree(roots)
-    money = _fast_money()
+    money = money_formatter()
     for item in flat:
         item["spend_text"] = money(item["spend"])
     return {
@@ -104,21 +98,6 @@ def node_children(node_id: int):
     return render_template("hierarchy/_children.html", children=node["children"],
                            upto=node["depth"] + LEVELS_AT_ONCE if context["big"] else 10_000,
                            **context)
-
-
-def _fast_money():
-    """``core.ui.money`` for a thousand values: the locale's symbols are looked up once."""
-    from babel.numbers import get_decimal_symbol, get_group_symbol
-    from flask_babel import get_locale
-
-    locale = get_locale()
-    group, decimal = get_group_symbol(locale), get_decimal_symbol(locale)
-
-    def money(value) -> str:
-        text = f"{value or 0:,.2f}".replace(",", "\x00").replace(".", decimal)
-        return text.replace("\x00", group) + " ₽"
-
-    return money
 
 
 @bp.get("/hierarchy/nodes/<int:node_id>/lines")

@@ -87,11 +87,6 @@ def manage_scopes(actor) -> list[str]:
     return access.scopes(actor, "users.manage")
 
 
-def within(path: str, scopes) -> bool:
-    """Whether a scope path lies inside one of the scopes."""
-    return any(path.startswith(s) for s in scopes)
-
-
 def is_global_admin(user) -> bool:
     """Whether the user holds the global administrator role (on the whole company)."""
     if user is None or user.company_id is None:

@@ -8,8 +8,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from core import downloads, security_log
-from core.audit import flush_refusals
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import InvalidInput, PageChange
 from core.extensions import db
 from core.ui import NavItem, add_nav_item
 from corp.lines import scoped_lines
@@ -31,28 +30,6 @@ add_nav_item(NavItem("roles.security_events", _l("Security events"), operator_st
 
 def _me():
     return current_user._get_current_object()
-
-
-def _refused(error: DomainError) -> None:
-    """Undo the failed change, keep its audited refusal, tell the user why.
-
-    An unknown, other company's or out-of-scope object stays a 404 page (exactly like an
-    unknown id), never a redirect that tells it apart."""
-    if isinstance(error, NotFound):
-        raise error
-    db.session.rollback()
-    flush_refusals()
-    flash(str(error.message), "danger")
-
-
-def _put_errors(form, error: InvalidInput, prefix_map=None) -> None:
-    """Show a service's field messages on the form."""
-    for field, messages in error.errors.items():
-        target = getattr(form, (prefix_map or {}).get(field, field), None)
-        if target is None:
-            flash(" ".join(str(m) for m in messages), "danger")
-        else:
-            target.errors = list(target.errors or []) + [str(m) for m in messages]
 
 
 # --- users ---------------------------------------------------------------------------------
@@ -80,15 +57,9 @@ def user_new():
     """Create an employee; the temporary password is shown once, on the answer page."""
     form = UserForm()
     if form.validate_on_submit():
-        try:
+        with PageChange(form) as change:
             user, password = user_service.create_user(_me(), form.email.data, form.name.data)
-        except InvalidInput as error:
-            db.session.rollback()
-            _put_errors(form, error)
-        except DomainError as error:
-            _refused(error)
-        else:
-            db.session.commit()
+        if change.ok:
             return render_template("roles/user_created.html", user=user, password=password)
     return render_template("roles/user_new.html", form=form)
 
@@ -131,15 +102,9 @@ def user_edit(user_id: int):
     """Change an employee's e-mail and name."""
     form = UserForm()
     if form.validate_on_submit():
-        try:
+        with PageChange(form) as change:
             user_service.update_user(_me(), user_id, email=form.email.data, name=form.name.data)
-        except InvalidInput as error:
-            db.session.rollback()
-            _put_errors(form, error)
-        except DomainError as error:
-            _refused(error)
-        else:
-            db.session.commit()
+        if change.ok:
             flash(_("Saved."), "success")
             return redirect(url_for("roles.user", user_id=user_id))
     return _user_page(user_id, form=form), 422
@@ -151,12 +116,9 @@ def user_active(user_id: int):
     """Disable (ends sessions and tokens at once) or re-enable an employee."""
     if ActionForm().validate_on_submit():
         active = request.form.get("active") == "1"
-        try:
+        with PageChange() as change:
             user_service.update_user(_me(), user_id, active=active)
-        except DomainError as error:
-            _refused(error)
-        else:
-            db.session.commit()
+        if change.ok:
             flash(_("The user is enabled.") if active else _("The user is disabled: their "
                   "sessions and API tokens have ended."), "success")
     return redirect(url_for("roles.user", user_id=user_id))
@@ -171,14 +133,11 @@ def assignment_add(user_id: int):
     _assignment_choices(form)
     if form.validate_on_submit():
         raw = form.node_id.data or ""
-        try:
+        with PageChange() as change:
             if raw and not raw.isdigit():
                 raise InvalidInput({"node_id": _("Choose a scope from the list.")})
             user_service.grant(_me(), user_id, form.role_id.data, int(raw) if raw else None)
-        except DomainError as error:
-            _refused(error)
-        else:
-            db.session.commit()
+        if change.ok:
             flash(_("The role is assigned."), "success")
     else:
         flash(_("Choose a role and a scope."), "danger")
@@ -190,12 +149,9 @@ def assignment_add(user_id: int):
 def assignment_delete(user_id: int, assignment_id: int):
     """Take a role assignment away."""
     if ActionForm().validate_on_submit():
-        try:
+        with PageChange() as change:
             user_service.revoke(_me(), user_id, assignment_id)
-        except DomainError as error:
-            _refused(error)
-        else:
-            db.session.commit()
+        if change.ok:
             flash(_("The assignment is removed."), "success")
     return redirect(url_for("roles.user", user_id=user_id))
 
@@ -217,15 +173,9 @@ def role_new():
     """A custom role made by ticking permission categories."""
     form = RoleForm()
     if form.validate_on_submit():
-        try:
+        with PageChange(form) as change:
             role = service.create_role(_me(), form.name.data, form.permissions.data or [])
-        except InvalidInput as error:
-            db.session.rollback()
-            _put_errors(form, error)
-        except DomainError as error:
-            _refused(error)
-        else:
-            db.session.commit()
+        if change.ok:
             flash(_("The role is created."), "success")
             return redirect(url_for("roles.role", role_id=role.id))
     return render_template("roles/role_form.html", form=form, role=None)
@@ -242,18 +192,13 @@ def role(role_id: int):
     if request.method == "POST":
         form = RoleForm()
         if form.validate_on_submit():
-            try:
+            with PageChange(form) as change:
                 service.update_role(_me(), role_id, name=form.name.data,
                                     permissions=form.permissions.data or [])
-            except InvalidInput as error:
-                db.session.rollback()
-                _put_errors(form, error)
-            except DomainError as error:
-                _refused(error)
-                return redirect(url_for("roles.role", role_id=role_id))
-            else:
-                db.session.commit()
+            if change.ok:
                 flash(_("Saved."), "success")
+                return redirect(url_for("roles.role", role_id=role_id))
+            elif not isinstance(change.error, InvalidInput):
                 return redirect(url_for("roles.role", role_id=role_id))
     return render_template("roles/role_form.html", form=form, role=data,
                            action_form=ActionForm(), permissions=PERMISSIONS)
@@ -264,13 +209,10 @@ def role(role_id: int):
 def role_delete(role_id: int):
     """Delete a custom role nobody holds (a clear refusal otherwise)."""
     if ActionForm().validate_on_submit():
-        try:
+        with PageChange(success=_("The role is deleted.")) as change:
             service.delete_role(_me(), role_id)
-        except DomainError as error:
-            _refused(error)
+        if not change.ok:
             return redirect(url_for("roles.role", role_id=role_id))
-        db.session.commit()
-        flash(_("The role is deleted."), "success")
     return redirect(url_for("roles.roles"))
 
 
@@ -382,13 +324,9 @@ def company_new():
     """Onboard a company with its contract, root node and first global administrator."""
     form = CompanyForm()
     if form.validate_on_submit():
-        try:
+        with PageChange(form, catch=(InvalidInput,)) as change:
             company, admin, password = onboarding.create_company(_me(), form.data)
-        except InvalidInput as error:
-            db.session.rollback()
-            _put_errors(form, error)
-        else:
-            db.session.commit()
+        if change.ok:
             return render_template("roles/company_created.html", company=company, user=admin,
                                    password=password)
         return render_template("roles/company_new.html", form=form), 422

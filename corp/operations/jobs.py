@@ -32,7 +32,7 @@ from corp.operations.service import _apply
 from corp.service import LineFilter, filtered_lines, line_filter
 from hierarchy.models import Node
 from roles import access
-from roles.permissions import COMPANY_SCOPE
+from roles.permissions import COMPANY_SCOPE, within_scopes
 
 CHUNK = 500
 MAX_LINES = 20_000
@@ -114,10 +114,7 @@ def select_lines(actor, selection: dict, with_services=False):
 
 def _permitted(actor, permission):
     paths = access.scopes(actor, permission)
-    if COMPANY_SCOPE in paths:
-        return lambda line: True
-    prefixes = tuple(paths)
-    return lambda line: bool(prefixes) and line.node.path.startswith(prefixes)
+    return lambda line: within_scopes(line.node.path, paths)
 
 
 def preview(actor, type_name, params, selection: dict) -> dict:

@@ -24,8 +24,7 @@ def register(app, api, csrf) -> None:
     csrf.exempt(operations_api.blp)
     add_nav_item(NavItem("operations.operations", _l("Operations"), "lines.view"))
     add_nav_item(NavItem("operations.approvals", _l("Approvals"), operator_staff=True))
-    app.context_processor(lambda: {"line_operations": views.line_operations_context,
-                                   "bulk_enabled": True})
+    app.context_processor(lambda: {"bulk_enabled": True})
     app.cli.add_command(operations_command)
 
 
