@@ -14,6 +14,7 @@ from core.background import celery_init_app
 from core.config import load_config
 from core.extensions import api, babel, bootstrap, csrf, db, limiter, login_manager, migrate
 from core.ui import register_template_helpers
+from core.validation import refuse_control_characters
 from corp import api as corp_api
 from corp import demo
 from corp import views as corp_views
@@ -28,6 +29,9 @@ from roles.access import enforce_route_marks
 def create_app(test_config=None) -> Flask:
     """Build the portal from small steps: config, extensions, blueprints, hooks, commands."""
     app = Flask(__name__, instance_relative_config=True)
+    from core.validation import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     load_config(app, test_config)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
@@ -113,7 +117,7 @@ def register_blueprints(app: Flask) -> None:
         # CSRF-checked in ``check_api_csrf`` below.
         csrf.exempt(module.blp)
     for extra in _optional_blueprints():
-        extra(app, api, csrf)
+        extra(app, api, csrf)  # nosec B610 - not Django: a package's route registration
 
 
 def _optional_blueprints():
@@ -149,6 +153,7 @@ def register_hooks(app: Flask) -> None:
         if g.get("auth_via") == "session":
             csrf.protect()
 
+    app.before_request(refuse_control_characters)
     app.before_request(enforce_route_marks)
 
     @app.after_request
@@ -161,6 +166,10 @@ def register_hooks(app: Flask) -> None:
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
             "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
         )
+        if request.is_secure and app.config["HSTS_SECONDS"]:
+            # Over HTTPS (directly, or behind a TLS proxy trusted through TRUSTED_PROXIES).
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
         if current_user and getattr(current_user, "is_authenticated", False):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -70,6 +70,7 @@ class Defaults:
     SESSION_COOKIE_SECURE = False
     # Number of reverse proxies in front whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES = 0
+    HSTS_SECONDS = 31_536_000  # sent only on HTTPS requests; 0 turns it off
 
 
 def _flag(value: str) -> bool:
@@ -121,6 +122,11 @@ def _instance_secret_key(instance: Path) -> str:
     instance.mkdir(parents=True, exist_ok=True)
     key_file = instance / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+        # Created with mode 0600 from the first byte (never readable by others meanwhile).
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process wrote it first
+            return key_file.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
     return key_file.read_text().strip()

@@ -125,6 +125,12 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
+def _allow(error: HTTPException) -> dict:
+    """A 405 names the methods the URL does allow (RFC 9110 asks for ``Allow``)."""
+    methods = getattr(error, "valid_methods", None)
+    return {"Allow": ", ".join(sorted(methods))} if methods else {}
+
+
 def _record_security_event(error: DomainError) -> None:
     """Every refusal answered 403/404 reaches the platform's security log: probing another
     company's ids, out-of-scope objects and staff-only routes leave a trace."""
@@ -172,8 +178,9 @@ def register_errorhandlers(app):
             messages = data.get("messages")
             if messages:
                 body["errors"] = messages.get("json", messages)
-            return jsonify(body), error.code
+            return jsonify(body), error.code, _allow(error)
         return (
             render_template("error.html", status=error.code, message=error.description),
             error.code,
+            _allow(error),
         )

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields
 
+from core.validation import Id
 from corp.validators import format_msisdn
 
 
@@ -64,12 +65,12 @@ class LinePage(Schema):
 class LineListArgs(Schema):
     """Query-string arguments of the lines list."""
 
-    page = fields.Integer(load_default=1)
+    page = fields.Integer(load_default=1)  # bounds checked by the service (its messages)
     per_page = fields.Integer(load_default=50)
     q = fields.String(load_default="")
-    node_id = fields.Integer(load_default=None, allow_none=True)
+    node_id = Id(load_default=None, allow_none=True)
     status = fields.String(load_default=None, allow_none=True)
     tariff = fields.String(load_default=None, allow_none=True)
-    billing_account_id = fields.Integer(load_default=None, allow_none=True)
+    billing_account_id = Id(load_default=None, allow_none=True)
     sort = fields.String(load_default="msisdn")
     dir = fields.String(load_default="asc")

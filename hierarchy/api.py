@@ -10,10 +10,13 @@ from core import downloads
 from core.errors import InvalidInput
 from core.extensions import db
 from core.uploads import read_bytes
+from core.validation import Id, IdList, PatchSchema
 from corp import service as corp_service
 from corp.schemas import LineSchema
 from hierarchy import editing, service, transfer
 from roles.access import require
+
+MAX_MOVE_IDS = 20_000  # lines one move may name
 
 blp = Blueprint("Hierarchy", __name__, url_prefix="/api/v1", description="The company's tree")
 
@@ -32,18 +35,18 @@ class NodeTree(Schema):
 
 class NodeCreate(Schema):
     name = fields.String(required=True)
-    parent_id = fields.Integer(required=True)
+    parent_id = Id(required=True)
     kind = fields.String(load_default="department")
     cost_centre = fields.String(allow_none=True, load_default=None)
-    responsible_user_id = fields.Integer(allow_none=True, load_default=None)
+    responsible_user_id = Id(allow_none=True, load_default=None)
 
 
-class NodeChange(Schema):
+class NodeChange(PatchSchema):
     name = fields.String()
-    parent_id = fields.Integer()
+    parent_id = Id()
     kind = fields.String()
     cost_centre = fields.String(allow_none=True)
-    responsible_user_id = fields.Integer(allow_none=True)
+    responsible_user_id = Id(allow_none=True)
 
 
 class NodeOut(Schema):
@@ -58,19 +61,19 @@ class NodeOut(Schema):
 
 
 class DeleteArgs(Schema):
-    move_to = fields.Integer(load_default=None, allow_none=True)
+    move_to = Id(load_default=None, allow_none=True)
 
 
 class LinesMove(Schema):
-    line_ids = fields.List(fields.Integer(), required=True)
-    node_id = fields.Integer(required=True)
+    line_ids = IdList(MAX_MOVE_IDS, required=True)
+    node_id = Id(required=True)
 
 
 class MoveResult(Schema):
     moved = fields.Integer()
 
 
-class EmployeeChange(Schema):
+class EmployeeChange(PatchSchema):
     name = fields.String()
     position = fields.String()
     email = fields.String()

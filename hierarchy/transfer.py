@@ -265,6 +265,10 @@ class _ImportPlanner:
         self.by_old_path = {self.cur(node_id): node_id for node_id in self.nodes}
         self.visible = {n.id for n in self.nodes.values()
                         if within_scopes(n.path, view) or self.manageable(n.path)}
+        # Paths resolve only to nodes the actor can know (visible ones and their ancestors):
+        # a path through another part of the tree reads exactly like one that does not exist.
+        self.known = {int(x) for i in self.visible
+                      for x in self.nodes[i].path.strip("/").split("/") if x}
         self.node_rows, self.line_rows = [], []
         self.seen_ids, self.seen_paths = {}, {}
         self.new = {}  # node id -> its path after the import
@@ -371,9 +375,10 @@ class _ImportPlanner:
         """A path names the node that will be there, else the node that is there now (so
         rows written before a rename still find it), else a node to create (parents first)."""
         keys = self.keys
-        if path in keys:
+        if path in keys and (isinstance(keys[path], tuple) or keys[path] in self.known):
             return keys[path]
-        if path in self.by_old_path and self.new.get(self.by_old_path[path]) != path:
+        if (path in self.by_old_path and self.by_old_path[path] in self.known
+                and self.new.get(self.by_old_path[path]) != path):
             keys[path] = self.by_old_path[path]
             return keys[path]
         self.resolve(path[:-1])
@@ -410,10 +415,12 @@ class _ImportPlanner:
         for path in self.plan.created:
             anchor = self.existing_anchor(self.keys[path])
             if not self.manageable(anchor.path):
+                # Name what the file says, never the existing node found above it: a scoped
+                # manager learns nothing about the tree outside their scope.
                 self.plan.error(
                     self.row_of(path), "path",
                     _("You may not add nodes under \"%(p)s\".",
-                      p=SEPARATOR.join(self.cur(anchor.id)) or _("the root")))
+                      p=SEPARATOR.join(path[:-1]) or _("the root")))
 
     def plan_node_rows(self) -> None:
         """4. Node rows: moves, renames, kind and cost centre."""
@@ -491,7 +498,7 @@ class _ImportPlanner:
             siblings[slot] = node_id
         for path in plan.created:
             slot = (self.parent_key(("new", path)), path[-1])
-            if slot in siblings:
+            if slot in siblings and self.manageable(self.existing_anchor(("new", path)).path):
                 plan.error(self.row_of(path), "path",
                            _("Two nodes named \"%(n)s\" would share a parent.", n=path[-1]))
             siblings[slot] = ("new", path)

@@ -23,6 +23,7 @@ from core.errors import Conflict, InvalidInput, NotFound, PageChange
 from core.extensions import db
 from core.ui import NODE_KIND_LABELS, NavItem, add_nav_item, money_formatter
 from core.uploads import read_bytes
+from core.validation import parse_int
 from corp import service as corp_service
 from corp.models import LINE_STATUSES
 from hierarchy import editing, service, transfer
@@ -36,10 +37,7 @@ LINES_PER_NODE = 50
 
 
 def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_int(value)  # out of the column's range reads as no number at all
 
 
 def _attempt(action, success: str, back: str):

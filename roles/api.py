@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from core import security_log
 from core.extensions import db
+from core.validation import DB_INT_MAX, Id, PatchSchema
 from roles import audit_log, explain, onboarding, service
 from roles import users as user_service
 from roles.access import authenticated, operator_staff, require
@@ -25,7 +26,7 @@ class RoleIn(Schema):
     permissions = fields.List(fields.String(), required=True)
 
 
-class RolePatch(Schema):
+class RolePatch(PatchSchema):
     name = fields.String()
     permissions = fields.List(fields.String())
 
@@ -35,15 +36,15 @@ class UserIn(Schema):
     name = fields.String(required=True)
 
 
-class UserPatch(Schema):
+class UserPatch(PatchSchema):
     email = fields.String()
     name = fields.String()
     active = fields.Boolean()
 
 
 class AssignmentIn(Schema):
-    role_id = fields.Integer(required=True)
-    node_id = fields.Integer(load_default=None, allow_none=True)
+    role_id = Id(required=True)
+    node_id = Id(load_default=None, allow_none=True)
 
 
 class AuditArgs(Schema):
@@ -52,8 +53,8 @@ class AuditArgs(Schema):
     line = fields.String(load_default="")
     date_from = fields.String(load_default="")
     date_to = fields.String(load_default="")
-    page = fields.Integer(load_default=1)
-    per_page = fields.Integer(load_default=50)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=DB_INT_MAX))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class CompanyIn(Schema):

@@ -287,6 +287,8 @@ class SimulatedOperator(OperatorGateway):
 
     def _sim_replace(self, op, line: Line, p):
         before = line_state(line)
+        if db.session.scalar(select(Line.id).where(Line.iccid == p["iccid"], Line.id != line.id)):
+            raise GatewayError(_("The operator could not activate this SIM."))
         line.iccid = p["iccid"]
         lifted = line.status == "blocked" and line.block_kind == "loss"
         if lifted:

@@ -430,7 +430,10 @@ def check_sim_replace(line: Line, p: dict) -> str:
     _not_terminated(line)
     if p["iccid"] == line.iccid:
         raise InvalidInput({"iccid": _("This SIM is already the line's SIM.")})
-    if db.session.scalar(select(Line.id).where(Line.iccid == p["iccid"])):
+    # Only the company's own SIMs are named: another company's answers like an unknown one
+    # (the operator then refuses to activate it, as it would any SIM not in its stock).
+    if db.session.scalar(select(Line.id).where(Line.iccid == p["iccid"],
+                                               Line.company_id == line.company_id)):
         raise InvalidInput({"iccid": _("This SIM is already used by another line.")})
     return _("new SIM %(i)s", i=p["iccid"])
 

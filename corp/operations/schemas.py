@@ -4,7 +4,11 @@ catalogue shapes. The same schemas validate input and document the OpenAPI."""
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from core.validation import DB_INT_MAX, Id, IdList
 from corp import validators
+
+# The most ids (or numbers) one request may name: a bulk job's own limit.
+MAX_IDS = 20_000
 
 # Upper bounds that keep absurd input out; business caps live in ``rules``.
 MAX_AMOUNT = 10_000_000
@@ -210,7 +214,8 @@ ACCOUNT_TYPES = ["bill_delivery_set", "settlement_method_set"]
 class LineOperationRequest(Schema):
     type = fields.String(required=True, validate=validate.OneOf(LINE_TYPES))
     params = _params_field(LINE_TYPES)
-    version = fields.Integer(load_default=None, allow_none=True,
+    version = fields.Integer(load_default=None, allow_none=True, strict=True,
+                             validate=validate.Range(min=0, max=DB_INT_MAX),
                              metadata={"description": "the line's version you saw: a newer one "
                                        "answers 409 (changed meanwhile, reload)"})
 
@@ -218,7 +223,8 @@ class LineOperationRequest(Schema):
 class AccountOperationRequest(Schema):
     type = fields.String(required=True, validate=validate.OneOf(ACCOUNT_TYPES))
     params = _params_field(ACCOUNT_TYPES)
-    version = fields.Integer(load_default=None, allow_none=True)
+    version = fields.Integer(load_default=None, allow_none=True, strict=True,
+                             validate=validate.Range(min=0, max=DB_INT_MAX))
 
 
 class OperationSchema(Schema):
@@ -241,11 +247,11 @@ class OperationSchema(Schema):
 
 
 class OperationListArgs(Schema):
-    line_id = fields.Integer(load_default=None, allow_none=True)
-    billing_account_id = fields.Integer(load_default=None, allow_none=True)
+    line_id = Id(load_default=None, allow_none=True)
+    billing_account_id = Id(load_default=None, allow_none=True)
     status = fields.String(load_default=None, allow_none=True)
     type = fields.String(load_default=None, allow_none=True)
-    job_id = fields.Integer(load_default=None, allow_none=True)
+    job_id = Id(load_default=None, allow_none=True)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
@@ -254,20 +260,21 @@ class OperationPage(Schema):
 
 
 class LineFilterSchema(Schema):
-    q = fields.String(load_default="")
-    node_id = fields.Integer(load_default=None, allow_none=True)
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+    node_id = Id(load_default=None, allow_none=True)
     status = fields.String(load_default=None, allow_none=True)
     tariff = fields.String(load_default=None, allow_none=True)
-    billing_account_id = fields.Integer(load_default=None, allow_none=True)
+    billing_account_id = Id(load_default=None, allow_none=True)
 
 
 class BulkRequest(Schema):
     type = fields.String(required=True, validate=validate.OneOf(LINE_TYPES))
     params = _params_field(LINE_TYPES)
-    line_ids = fields.List(fields.Integer(), load_default=None, allow_none=True)
-    node_id = fields.Integer(load_default=None, allow_none=True)
+    line_ids = IdList(MAX_IDS, load_default=None, allow_none=True)
+    node_id = Id(load_default=None, allow_none=True)
     filter = fields.Nested(LineFilterSchema, load_default=None, allow_none=True)
-    msisdns = fields.List(fields.String(), load_default=None, allow_none=True,
+    msisdns = fields.List(fields.String(validate=validate.Length(max=40)), load_default=None,
+                          allow_none=True, validate=validate.Length(max=MAX_IDS),
                           metadata={"description": "numbers in any notation (as an upload)"})
     dry_run = fields.Boolean(load_default=True)
 

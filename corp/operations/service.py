@@ -10,7 +10,7 @@ import hashlib
 import uuid
 from datetime import date
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -190,6 +190,22 @@ def _actor(user_id):
     return db.session.get(User, user_id) if user_id else None
 
 
+def author_may_still_act(operation: Operation, target) -> bool:
+    """Whether the operation's author may still do it now (active, permission on the
+    target): work that runs later asks again, as bulk jobs do per chunk."""
+    author = _actor(operation.requested_by)
+    if author is None or not author.active or author.company_id != operation.company_id:
+        return False
+    if has_app_context():
+        g.pop("policy_versions", None)  # the company's current policy, not a cached one
+    permission = rules.operation_type(operation.type, "line" if operation.line_id
+                                      else "account").permission
+    if operation.line_id:
+        path = db.session.scalar(select(Node.path).where(Node.id == target.node_id))
+        return access.can(author, permission, path or COMPANY_SCOPE)
+    return access.can(author, permission, COMPANY_SCOPE)
+
+
 @background.job_kind("operation")
 def run_operation(operation_id: int) -> None:
     """Background: apply a pending operation in its own transactions (commits)."""
@@ -350,6 +366,8 @@ def run_due(today: date | None = None) -> dict:
             Operation.status == "pending", Operation.scheduled_for <= today)).all():
         target = _target(operation)
         try:
+            if not author_may_still_act(operation, target):
+                raise Refused(_("The author of this change may no longer make it."))
             params = rules.validate_params(operation.type, operation.params)
             rules.check(operation.type, target, params)
             _apply(operation, _actor(operation.requested_by), target, params)

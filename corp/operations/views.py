@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from core.errors import Conflict, InvalidInput, PageChange
 from core.extensions import db
+from core.validation import parse_int
 from corp.models import BillingAccount, Line, Service, Tariff
 from corp.operations import jobs, rules, service
 from corp.operations.models import JOB_STATUSES, OPERATION_STATUSES
@@ -83,10 +84,7 @@ def _flash_operation(operation) -> None:
 
 
 def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_int(value)  # out of the column's range reads as no number at all
 
 
 @bp.post("/lines/<int:line_id>/operations")

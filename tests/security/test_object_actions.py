@@ -129,3 +129,31 @@ def test_only_a_global_admin_changes_a_global_admin(client, api_token, users):
     # A global administrator still may.
     assert client.patch(f"/api/v1/users/{admin.id}", headers=token,
                         json={"name": "Админ"}).status_code == 200
+
+
+def test_scheduled_change_asks_again_whether_its_author_may_act(client, api_token, sales,
+                                                                line_in_sales):
+    from corp.operations.rules import next_period_start
+    from corp.operations.service import run_due
+    from roles.access import bump_policy_version
+
+    operator = make_user(1, role="line_operator", node=sales, email="op@romashka.example")
+    db.session.commit()
+    headers = api_token("op@romashka.example")
+    body = client.post(f"/api/v1/lines/{line_in_sales.id}/operations", headers=headers, json={
+        "type": "tariff_change", "params": {"tariff_code": "biz_start",
+                                            "effective": "next_period"}}).get_json()
+    assert body["status"] == "pending" and body["scheduled_for"]
+    # The operator's role is taken away before the period starts.
+    from roles.models import Assignment
+
+    for assignment in db.session.scalars(select(Assignment).where(
+            Assignment.user_id == operator.id)):
+        db.session.delete(assignment)
+    bump_policy_version(1)
+    db.session.commit()
+    tariff_before = reload(line_in_sales).tariff_id
+    run_due(next_period_start())
+    operation = db.session.get(Operation, body["id"])
+    assert operation.status == "failed" and "may no longer" in operation.error
+    assert reload(line_in_sales).tariff_id == tariff_before
