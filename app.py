@@ -111,13 +111,17 @@ def register_blueprints(app: Flask) -> None:
     """Pages and API of every package; each package owns its routes."""
     for module in (auth_views, corp_views, hierarchy_views, roles_views):
         app.register_blueprint(module.bp)
+    from core.validation import register_openapi_rules
+
+    register_openapi_rules(api)
     for module in (auth_api, corp_api, hierarchy_api, roles_api):
         api.register_blueprint(module.blp)
         # Bearer-token calls carry no cookie to forge; cookie-authenticated API writes are
         # CSRF-checked in ``check_api_csrf`` below.
         csrf.exempt(module.blp)
     for extra in _optional_blueprints():
-        extra(app, api, csrf)  # nosec B610 - not Django: a package's route registration
+        # bandit B610 mistakes this call for Django's QuerySet.extra(): it registers routes.
+        extra(app, api, csrf)  # nosec B610
 
 
 def _optional_blueprints():

@@ -94,3 +94,39 @@ def parse_int(value) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if -DB_INT_MAX <= number <= DB_INT_MAX else None
+
+
+def decimal_as_string(self, field, ret, **_kwargs) -> dict:
+    """OpenAPI: a ``Decimal`` sent as a string is declared a string (with a decimal pattern),
+    and its bounds are numbers, not the strings apispec would copy from the field."""
+    out = {}
+    for key in ("minimum", "maximum"):
+        if isinstance(ret.get(key), str):
+            out[key] = float(ret[key])
+    if isinstance(field, fields.Decimal) and field.as_string:
+        out.update({"type": "string", "format": "decimal", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"})
+        if ret.get("nullable"):
+            out["nullable"] = True
+    return out
+
+
+def register_openapi_rules(api) -> None:
+    """Teach the OpenAPI generator the rules above (before any blueprint is registered)."""
+    api.ma_plugin.converter.add_attribute_function(decimal_as_string)
+
+
+def clean_email(text) -> str | None:
+    """One e-mail rule for the whole portal (users, employees, bill delivery): the
+    ``email-validator`` package's syntax check and normal form (the domain lower-cased, the
+    local part as typed: callers that compare addresses lower-case them); None if it is no
+    address
+    (``=hyperlink(...)&"@x.ru"`` is none)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    value = str(text or "").strip()
+    if not value or len(value) > 254:
+        return None
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None

@@ -19,6 +19,7 @@ from core.db import utcnow
 from core.downloads import FORMULA_START
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
+from core.validation import clean_email
 from corp.models import Line, LineEvent, line_search_text
 from corp.service import filtered_lines
 from hierarchy.models import NODE_KINDS, Node
@@ -32,7 +33,6 @@ COST_CENTRE_MAX = 40
 MAX_DEPTH = 30
 EMPLOYEE_LIMITS = {"name": 200, "position": 200, "email": 200, "personnel_number": 40}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 # --- validation shared by the editor, the API and the spreadsheet import ----------------------
@@ -97,7 +97,7 @@ def clean_employee(fields: dict) -> dict:
         elif value.startswith(("=", "@")):  # "+7…" and "-" are common here; the export
             # neutralises every formula start anyway (core.downloads.safe_cell)
             errors[key] = _("May not start with = or @.")
-        elif key == "email" and value and not _EMAIL.fullmatch(value):
+        elif key == "email" and value and clean_email(value) is None:
             errors[key] = _("Enter a valid e-mail address.")
         else:
             cleaned[key] = value

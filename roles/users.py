@@ -17,7 +17,6 @@ Delegation (decided here, documented in docs/roles.md):
   before/after; every refusal is audited too.
 """
 
-import re
 import secrets
 
 from flask_babel import gettext as _
@@ -30,6 +29,7 @@ from core import audit
 from core.audit import record_refusal
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
+from core.validation import clean_email
 from hierarchy.models import Node
 from hierarchy.service import get_node
 from roles import access
@@ -37,7 +37,6 @@ from roles.models import Assignment, Role
 from roles.permissions import COMPANY_SCOPE, PERMISSIONS
 from roles.service import GLOBAL_ADMIN, assignment_dict, get_role, node_names, role_label
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 NAME_MAX = 200
 
 
@@ -196,13 +195,15 @@ def _clean_user_fields(email=None, name=None, *, user_id=None) -> dict:
     errors, values = {}, {}
     if email is not None:
         email = normalize_email(str(email))
-        if not email or len(email) > 254 or not _EMAIL.fullmatch(email):
+        email = clean_email(email)
+        if email is None:
             errors["email"] = _("Enter a valid e-mail address.")
-        elif db.session.scalar(select(User.id).where(User.email == email,
-                                                     User.id != (user_id or 0))):
-            errors["email"] = _("This e-mail is already in use.")
         else:
-            values["email"] = email
+            if db.session.scalar(select(User.id).where(User.email == email,
+                                                       User.id != (user_id or 0))):
+                errors["email"] = _("This e-mail is already in use.")
+            else:
+                values["email"] = email
     if name is not None:
         name = " ".join(str(name).split())
         if not name:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from core.errors import Conflict, InvalidInput
 from core.extensions import db
 from core.ui import label
+from core.validation import clean_email
 from corp import validators
 from corp.models import BillingAccount, Line, Service, Tariff
 from corp.operations.models import ForwardingRule, FreeNumber, LineLimit, Operation, PromisedPayment
@@ -477,10 +477,10 @@ def clean_emails(text: str | None) -> str | None:
         raise InvalidInput({"email": _("At most five e-mail addresses.")})
     clean = []
     for part in parts:
-        try:
-            clean.append(validate_email(part, check_deliverability=False).normalized)
-        except EmailNotValidError:
-            raise InvalidInput({"email": _("Not a valid e-mail address: %(e)s", e=part)}) from None
+        address = clean_email(part)
+        if address is None:
+            raise InvalidInput({"email": _("Not a valid e-mail address: %(e)s", e=part)})
+        clean.append(address)
     return ", ".join(clean)
 
 

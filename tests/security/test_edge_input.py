@@ -87,3 +87,12 @@ def test_secret_key_file_is_private_from_the_start(tmp_path, monkeypatch):
     assert (str(tmp_path / "secret_key"), 0o600) in opened
     assert stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode) == 0o600 and len(key) == 64
     assert _instance_secret_key(tmp_path) == key
+
+
+@pytest.mark.parametrize("email", ['=hyperlink("http://x")&"@x.ru"', "a@b", "two@@x.ru",
+                                   "x@y.ru\u0000"])
+def test_one_email_rule_refuses_formulas_and_junk(admin_api, email):
+    response = admin_api.post("/api/v1/users", json={"email": email, "name": "Формула"})
+    assert response.status_code == 422
+    users = admin_api.get("/api/v1/users")
+    assert not any("hyperlink" in u["email"] for u in users)
