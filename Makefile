@@ -38,8 +38,9 @@ messages:
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o translations/messages.pot . --ignore-dirs='.venv migrations tests bench'
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
-lint:
+lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean-db:
 	rm -f instance/virtual-manager.sqlite*

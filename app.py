@@ -1,9 +1,41 @@
 """Virtual Manager: the application factory. Every command runs as ``flask --app app ...``."""
 
+import importlib
+
 from flask import Flask, g, request, session
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from auth import account_api, account_views
+from auth import api as auth_api
+from auth import service as auth_service
+from auth import views as auth_views
+from core import backup, errors, health, i18n, logs, sqlite
+from core.audit import audit_command
+from core.background import celery_init_app
 from core.config import load_config
+from core.extensions import (
+    api,
+    babel,
+    bootstrap,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    mail,
+    migrate,
+)
+from core.ui import register_template_helpers
+from core.validation import refuse_control_characters
+from corp import api as corp_api
+from corp import demo, schedule
+from corp import views as corp_views
+from hierarchy import api as hierarchy_api
+from hierarchy import views as hierarchy_views
+from roles import access
+from roles import api as roles_api
+from roles import views as roles_views
+from roles.access import enforce_route_marks
 
 
 def create_app(test_config=None) -> Flask:
@@ -14,8 +46,6 @@ def create_app(test_config=None) -> Flask:
     app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     load_config(app, test_config)
     if app.config["TRUSTED_PROXIES"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     import_models()
@@ -24,10 +54,9 @@ def create_app(test_config=None) -> Flask:
     register_errorhandlers(app)
     register_hooks(app)
     register_commands(app)
-    register_schedule(app)
-    from core.ui import register_template_helpers
-
-    register_template_helpers(app)
+    schedule.init_app(app)  # what Celery beat runs and when
+    register_template_helpers(app, holds=lambda user, permission: bool(
+        access.scopes(user, permission)))
     return app
 
 
@@ -48,8 +77,6 @@ MODEL_MODULES = (
 
 def import_models() -> None:
     """Import every model module so the metadata (and migrations) know every table."""
-    import importlib
-
     for name in MODEL_MODULES:
         try:
             importlib.import_module(name)
@@ -60,20 +87,6 @@ def import_models() -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects of ``core.extensions`` to this app."""
-    from core import i18n
-    from core.background import celery_init_app
-    from core.extensions import (
-        api,
-        babel,
-        bootstrap,
-        csrf,
-        db,
-        limiter,
-        login_manager,
-        mail,
-        migrate,
-    )
-
     db.init_app(app)
     migrate.init_app(
         app, db, directory=str(app.root_path) + "/migrations", render_as_batch=True,
@@ -94,62 +107,26 @@ def register_extensions(app: Flask) -> None:
 
 
 def _configure_sqlite(app: Flask) -> None:
-    """WAL journal (readers don't block the writer), foreign keys on, a busy timeout."""
-    from sqlalchemy import event
-
-    from core.extensions import db
-
+    """WAL journal (readers don't block the writer), foreign keys on, writers wait their turn."""
     with app.app_context():
-        engine = db.engine
-
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection, _record):
-            # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy emits BEGIN.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            if not app.config.get("SQLITE_MEMORY"):
-                cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=10000")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(connection):
-            connection.exec_driver_sql("BEGIN")
+        sqlite.configure(db.engine, wal=not app.config.get("SQLITE_MEMORY"))
 
 
 def _load_user_from_request(req):
     """Identity comes from a server-side session id or a verified bearer token, nothing else."""
-    from auth import service
-
     header = req.headers.get("Authorization", "")
     if req.path.startswith("/api/") and header.lower().startswith("bearer "):
-        user = service.load_token(header[7:].strip())
+        user = auth_service.load_token(header[7:].strip())
         g.auth_via = "token" if user else None
         return user
-    user = service.load_session(session.get("sid"))
+    user = auth_service.load_session(session.get("sid"))
     g.auth_via = "session" if user else None
     return user
 
 
 def register_blueprints(app: Flask) -> None:
     """Pages and API of every package; each package owns its routes."""
-    from auth import account_api, account_views
-    from auth import api as auth_api
-    from auth import views as auth_views
-    from core import health
-    from core import views as core_views
-    from core.extensions import api, csrf
-    from corp import api as corp_api
-    from corp import views as corp_views
-    from hierarchy import api as hierarchy_api
-    from hierarchy import views as hierarchy_views
-    from roles import api as roles_api
-    from roles import views as roles_views
-
-    for module in (health, core_views, auth_views, account_views, corp_views, hierarchy_views,
-                   roles_views):
+    for module in (health, auth_views, account_views, corp_views, hierarchy_views, roles_views):
         app.register_blueprint(module.bp)
     from core.validation import register_openapi_rules
 
@@ -166,8 +143,6 @@ def register_blueprints(app: Flask) -> None:
 
 def _optional_blueprints():
     """Packages that register themselves (operations, forms...) when present."""
-    import importlib
-
     found = []
     for name in ("corp.operations.routes", "forms.routes", "corp.requests.routes",
                  "staff.routes", "corp.billing.routes", "corp.reports.routes"):
@@ -183,18 +158,11 @@ def _optional_blueprints():
 
 def register_errorhandlers(app: Flask) -> None:
     """Domain errors and HTTP errors: JSON under /api, pages elsewhere."""
-    from core.errors import register_errorhandlers as register
-
-    register(app)
+    errors.register_errorhandlers(app)
 
 
 def register_hooks(app: Flask) -> None:
     """Deny by default, CSRF on cookie-authenticated API writes, security headers."""
-    from core import logs
-    from core.extensions import csrf, db
-    from core.validation import refuse_control_characters
-    from roles.access import enforce_route_marks
-
     # First: every later hook (and the route mark check) logs under the request id.
     logs.init_app(app)
 
@@ -237,20 +205,8 @@ def register_hooks(app: Flask) -> None:
             db.session.rollback()
 
 
-
-def register_schedule(app: Flask) -> None:
-    """What Celery beat runs and when (``corp.schedule``)."""
-    from corp import schedule
-
-    schedule.init_app(app)
-
-
 def register_commands(app: Flask) -> None:
     """``flask --app app demo`` and friends."""
-    from core import backup
-    from core.audit import audit_command
-    from corp import demo, schedule
-
     app.cli.add_command(demo.demo_command)
     app.cli.add_command(demo.serve_demo_command)
     app.cli.add_command(schedule.cleanup_command)

@@ -376,7 +376,7 @@ def ask_to_reauthenticate(error):
 # Where a user who must set up two-factor sign-in may still go.
 ENROLMENT_ENDPOINTS = frozenset({
     "account.totp_setup", "account.reauthenticate", "account.security", "auth.logout",
-    "auth.change_password", "core.set_language",
+    "auth.change_password", "auth.set_language",
     "Account.start_totp", "Account.confirm_totp", "Account.reauthenticate", "Auth.me",
     "Auth.create_token",
 })

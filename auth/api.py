@@ -9,6 +9,7 @@ from marshmallow import Schema, fields
 from auth import service, sessions, totp
 from core.extensions import db, limiter
 from roles.access import authenticated, public
+from roles.service import describe_user_access
 
 blp = Blueprint("Auth", __name__, url_prefix="/api/v1", description="Sign-in and the current user")
 
@@ -61,8 +62,6 @@ def create_token(data):
 @authenticated
 def me():
     """The signed-in user, the company, the role assignments and the permission names."""
-    from roles.service import describe_user_access
-
     return describe_user_access(current_user._get_current_object())
 
 

@@ -149,6 +149,7 @@ def load_session(session_id: str | None) -> User | None:
         or now - row.created_at > config["SESSION_ABSOLUTE_LIFETIME"]
     ):
         row.revoked_at = now
+        # Its own transaction: the session ends whether or not this request commits.
         db.session.commit()
         return None
     user = row.user
@@ -157,6 +158,7 @@ def load_session(session_id: str | None) -> User | None:
     # Touch at most once a minute: an idle timeout of 20 minutes needs no finer clock.
     if (now - row.last_seen_at).total_seconds() > 60:
         row.last_seen_at = now
+        # Its own transaction: reading pages commit nothing, yet their activity counts.
         db.session.commit()
     return user
 

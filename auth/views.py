@@ -1,8 +1,17 @@
-"""Sign-in pages: login, logout, password change."""
+"""Sign-in pages: login, logout, password change, the interface language of the session."""
 
 import time
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,8 +26,6 @@ bp = Blueprint("auth", __name__)
 
 
 def _login_rate_limit():
-    from flask import current_app
-
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
@@ -100,3 +107,13 @@ def change_password():
                 flash(_("Your password has been changed."), "success")
                 return redirect(url_for("corp.dashboard"))
     return render_template("auth/change_password.html", form=form)
+
+
+@bp.post("/language")
+@public
+def set_language():
+    """Switch the interface language (Russian or English) for this browser session."""
+    locale = request.form.get("locale", "")
+    if locale in current_app.config["LANGUAGES"]:
+        session["locale"] = locale
+    return redirect(_safe_next(request.form.get("next")))

@@ -7,8 +7,15 @@ from pathlib import Path
 
 
 class Defaults:
-    """Settings every installation starts from; nothing secret lives here."""
+    """Settings every installation starts from; nothing secret lives here. Every setting the
+    code reads is declared here; the README's configuration table lists the same ones."""
 
+    # The database (env DATABASE_URL); unset: a SQLite file in instance/.
+    SQLALCHEMY_DATABASE_URI = None
+    # Signs the session cookie (env SECRET_KEY); unset: generated once into instance/.
+    SECRET_KEY = None
+    # The SQLite database is in memory (tests): no WAL journal.
+    SQLITE_MEMORY = False
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     BABEL_DEFAULT_LOCALE = "ru"
@@ -69,7 +76,9 @@ class Defaults:
     OPERATIONS_JOB_CHUNK = 500
     # Seconds without a heartbeat after which a running job counts as stalled (resumable).
     OPERATIONS_JOB_STALE_SECONDS = 60
+    # Seconds the simulated operator takes; above 0, operations run in the background.
     OPERATOR_GATEWAY_DELAY = 0.0
+    # Lines per page of the lines list.
     LINES_PER_PAGE = 50
     # Served over HTTPS (directly or behind a proxy): cookies only travel encrypted.
     SESSION_COOKIE_SECURE = False

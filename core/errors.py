@@ -4,20 +4,14 @@ Services raise these whatever called them (a page, the API, a background job); t
 handlers answer JSON under ``/api/`` and an HTML error page elsewhere.
 """
 
-from flask import jsonify, render_template, request
+from flask import flash, jsonify, render_template, request
 from flask_babel import gettext as _
-from marshmallow import Schema, fields
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-
-class ErrorSchema(Schema):
-    """Every error body of the API, as sent (the OpenAPI ``Error`` component)."""
-
-    code = fields.String(metadata={"description": "stable machine code, e.g. not_found"})
-    message = fields.String(metadata={"description": "what went wrong, for people"})
-    status = fields.Integer(metadata={"description": "the HTTP status"})
-    errors = fields.Dict(metadata={"description": "field → messages (nested by location for "
-                                   "query/header errors)"})
+from core import security_log
+from core.audit import flush_refusals
+from core.extensions import db
 
 
 class DomainError(Exception):
@@ -73,6 +67,61 @@ class InvalidInput(DomainError):
         super().__init__(message or str(first or _("Invalid input.")), errors=errors)
 
 
+class PageChange:
+    """One change made from a page, in one place: ``with PageChange(form) as change: …``.
+
+    Success commits the request's transaction once (and flashes ``success``). A refusal rolls
+    back, keeps the refusals audited meanwhile, and answers the way a page does: the messages
+    of ``InvalidInput`` beside the form's fields (a flash for fields the form lacks), any other
+    refusal as a flash. Errors of the classes in ``error_pages`` go to the error handler
+    instead (an unknown, other company's or out-of-scope object stays a 404 page). The API's
+    answers come from ``register_errorhandlers`` below, for the same errors.
+    """
+
+    def __init__(self, form=None, *, success: str | None = None, fields: dict | None = None,
+                 catch: tuple = (DomainError,)):
+        self.form, self.success, self.fields = form, success, fields or {}
+        self.catch = catch
+        self.ok = False
+        self.error: DomainError | None = None
+
+    def __enter__(self) -> "PageChange":
+        return self
+
+    def __exit__(self, exc_type, error, _traceback) -> bool:
+        if error is None:
+            db.session.commit()
+            self.ok = True
+            if self.success:
+                flash(self.success, "success")
+            return False
+        if not isinstance(error, self.catch) or isinstance(error, (NotFound, Unauthorized)):
+            # An unknown object stays a 404 page; "sign in again" (re-authentication) goes to
+            # its handler, which leads to the password form and back.
+            return False
+        db.session.rollback()
+        flush_refusals()
+        self.error = error
+        show_refusal(error, self.form, self.fields)
+        return True
+
+
+def show_refusal(error: DomainError, form=None, fields: dict | None = None) -> None:
+    """A refusal on a page: field messages on the form's fields, the rest as a flash."""
+    if isinstance(error, InvalidInput) and form is not None:
+        for field, messages in error.errors.items():
+            target = getattr(form, (fields or {}).get(field, field), None)
+            if target is None:
+                flash(" ".join(str(m) for m in messages), "danger")
+            else:
+                target.errors = list(target.errors or []) + [str(m) for m in messages]
+        return
+    message = str(error.message)
+    details = [f"{k}: {'; '.join(map(str, v))}" for k, v in error.errors.items()
+               if k != "_schema" and str(v[0]) != message]
+    flash(" ".join([message, *details]), "danger")
+
+
 def is_api_request() -> bool:
     """Whether the request is for the JSON API (answers are JSON, not pages)."""
     return request.path.startswith("/api/")
@@ -87,10 +136,6 @@ def _allow(error: HTTPException) -> dict:
 def _record_security_event(error: DomainError) -> None:
     """Every refusal answered 403/404 reaches the platform's security log: probing another
     company's ids, out-of-scope objects and staff-only routes leave a trace."""
-    from flask_login import current_user
-
-    from core import security_log
-
     if error.status == 404:
         kind = "refused.not_found"
     elif error.status == 403:
@@ -103,9 +148,6 @@ def _record_security_event(error: DomainError) -> None:
 
 def register_errorhandlers(app):
     """Answer domain and HTTP errors as JSON for the API and as a page for people."""
-    from core import security_log
-    from core.audit import flush_refusals
-    from core.extensions import db
 
     @app.after_request
     def write_security_events(response):

@@ -10,6 +10,7 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from marshmallow import Schema, fields
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -38,10 +39,20 @@ csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+class ErrorSchema(Schema):
+    """Every error body of the API, as sent (the OpenAPI ``Error`` component)."""
+
+    code = fields.String(metadata={"description": "stable machine code, e.g. not_found"})
+    message = fields.String(metadata={"description": "what went wrong, for people"})
+    status = fields.Integer(metadata={"description": "the HTTP status"})
+    errors = fields.Dict(metadata={"description": "field → messages (nested by location for "
+                                   "query/header errors)"})
+
+
 class PortalApi(Api):
     """flask-smorest's Api, documenting the error bodies the portal really sends."""
 
-    from core.errors import ErrorSchema as ERROR_SCHEMA  # noqa: N811
+    ERROR_SCHEMA = ErrorSchema
 
 
 api = PortalApi()

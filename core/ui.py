@@ -1,9 +1,11 @@
 """What every page template gets: the menu, labels of statuses, formatting filters."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import current_app
-from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -103,10 +105,9 @@ def label(kind: str, code) -> str:
     return str(LABELS[kind].get(code, code))
 
 
-def nav_items() -> list[NavItem]:
-    """The menu entries this user may open."""
-    from roles import access
-
+def nav_items(holds: Callable[[object, str], bool]) -> list[NavItem]:
+    """The menu entries this user may open; ``holds(user, permission)`` is the authorization
+    layer's answer (core knows no permissions of its own)."""
     if not current_user.is_authenticated:
         return []
     items = []
@@ -115,22 +116,28 @@ def nav_items() -> list[NavItem]:
             continue
         if item.operator_staff != bool(current_user.is_operator_staff):
             continue
-        if item.permission and not access.scopes(current_user, item.permission):
+        if item.permission and not holds(current_user, item.permission):
             continue
         items.append(item)
     return items
 
 
+def money_formatter() -> Callable[[object], str]:
+    """``money`` as a function for one page: the locale's symbols are looked up once (the
+    tree formats thousands of amounts)."""
+    locale = get_locale()
+    group, decimal = get_group_symbol(locale), get_decimal_symbol(locale)
+
+    def format_money(value) -> str:
+        text = f"{value or 0:,.2f}".replace(",", "\x00").replace(".", decimal)
+        return text.replace("\x00", group) + " ₽"
+
+    return format_money
+
+
 def money(value) -> str:
-    """Roubles with two decimals in the current locale."""
-    return format_decimal(value or 0, format="#,##0.00") + " ₽"
-
-
-def msisdn(value) -> str:
-    """A stored 10-digit number for display: +7 916 123-45-67."""
-    from corp.validators import format_msisdn
-
-    return format_msisdn(value) if value else ""
+    """Roubles with two decimals in the current locale (1 234,50 ₽)."""
+    return money_formatter()(value)
 
 
 def local_time(value, seconds: bool = False) -> str:
@@ -140,16 +147,15 @@ def local_time(value, seconds: bool = False) -> str:
     return format_datetime(value, "yyyy-MM-dd HH:mm:ss" if seconds else "yyyy-MM-dd HH:mm")
 
 
-def register_template_helpers(app) -> None:
-    """Expose the helpers above to every template."""
+def register_template_helpers(app, *, holds: Callable[[object, str], bool]) -> None:
+    """Expose the helpers above to every template (``holds``: see ``nav_items``)."""
     app.jinja_env.filters["money"] = money
-    app.jinja_env.filters["msisdn"] = msisdn
     app.jinja_env.filters["dt"] = local_time
 
     @app.context_processor
     def helpers():
         return {
-            "nav_items": nav_items,
+            "nav_items": lambda: nav_items(holds),
             "current_locale": lambda: str(get_locale() or "ru"),
             "status_label": lambda s: label("status", s),
             "block_label": lambda s: label("block", s),

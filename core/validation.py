@@ -11,8 +11,11 @@
 
 import re
 
+from flask import request
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from werkzeug.routing import IntegerConverter
+
+from core.errors import InvalidInput
 
 DB_INT_MAX = 2**31 - 1
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -59,10 +62,6 @@ def has_control_characters(text: str) -> bool:
 
 def refuse_control_characters():
     """Before every request: 422 for control characters in args, form fields or JSON."""
-    from flask import request
-
-    from core.errors import InvalidInput
-
     bad = [key for key, value in request.args.items(multi=True)
            if has_control_characters(key) or has_control_characters(value)]
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):

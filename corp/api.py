@@ -17,15 +17,7 @@ blp = Blueprint("Lines", __name__, url_prefix="/api/v1", description="Lines of t
 @require("lines.view")
 def list_lines(args):
     """Lines in the caller's scope: search, filter by subtree/status/tariff, sort, page."""
-    flt = service.LineFilter(
-        q=args["q"],
-        node_id=args["node_id"],
-        status=args["status"],
-        tariff_code=args["tariff"],
-        billing_account_id=args["billing_account_id"],
-        sort=args["sort"],
-        descending=args["dir"] == "desc",
-    )
+    flt = service.line_filter(args)
     # Plain values from one query, answered as they are (the schema documents the shape).
     items, total = service.list_line_rows(
         current_user, flt, page=args["page"], per_page=args["per_page"]

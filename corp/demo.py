@@ -39,6 +39,7 @@ from corp.validators import (
     ogrn_check_digit,
 )
 from hierarchy.models import Node
+from roles.service import assign_predefined, ensure_predefined_roles
 
 DEMO_PASSWORD = "Demo-pass-2026"  # noqa: S105 - the documented demo password
 
@@ -485,8 +486,6 @@ def database_has_data() -> bool:
 
 def load_demo(echo=lambda *_: None, today: date | None = None) -> None:
     """Build the two demo companies with their users and roles (caller commits)."""
-    from roles.service import assign_predefined, ensure_predefined_roles
-
     rng = random.Random(2026)  # noqa: S311 - reproducible demo data, not security
     today = today or date.today()
     ensure_predefined_roles()
@@ -517,8 +516,6 @@ def load_demo(echo=lambda *_: None, today: date | None = None) -> None:
 
 def load_large(lines: int, usage_per_month: int, echo=lambda *_: None) -> Company:
     """Add the large benchmark company with a global administrator (caller commits)."""
-    from roles.service import assign_predefined, ensure_predefined_roles
-
     rng = random.Random(100_000)  # noqa: S311
     ensure_predefined_roles()
     tariffs = ensure_catalogue()

@@ -2,13 +2,13 @@
 
 import re
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from core.errors import InvalidInput, NotFound
 from core.extensions import db
+from corp.lines import current_period, scoped_lines
 from corp.models import (
     LINE_STATUSES,
     BillingAccount,
@@ -21,6 +21,7 @@ from corp.models import (
 )
 from corp.validators import format_msisdn
 from hierarchy.models import Node
+from hierarchy.service import get_node, tree
 from roles import access
 
 SORTS = {
@@ -45,18 +46,6 @@ class LineFilter:
     descending: bool = False
 
 
-def scoped_lines(actor, permission: str = "lines.view"):
-    """A SELECT of the actor's company's lines within the actor's scope for ``permission``."""
-    return (
-        select(Line)
-        .join(Node, Node.id == Line.node_id)
-        .where(
-            Line.company_id == actor.company_id,
-            access.scope_filter(actor, permission, Node.path),
-        )
-    )
-
-
 def _digits_of(q: str) -> str:
     digits = re.sub(r"\D", "", q)
     # "+7 916..." and "8 916..." are typed; stored numbers have 10 national digits.
@@ -65,12 +54,31 @@ def _digits_of(q: str) -> str:
     return digits
 
 
+def line_filter(args) -> LineFilter:
+    """The lines list's filter from page arguments, the API's query or a job's stored
+    selection: one reading for every caller (``tariff`` is the tariff's code)."""
+
+    def number(key):
+        try:
+            return int(args.get(key))
+        except (TypeError, ValueError):
+            return None  # absent or not a number: no such filter, as for an empty field
+
+    return LineFilter(
+        q=(args.get("q") or "")[:200],
+        node_id=number("node_id"),
+        status=args.get("status") or None,
+        tariff_code=args.get("tariff") or None,
+        billing_account_id=number("billing_account_id"),
+        sort=args.get("sort") or "msisdn",
+        descending=args.get("dir") == "desc",
+    )
+
+
 def filtered_lines(actor, flt: LineFilter, permission: str = "lines.view"):
     """The scoped SELECT with the list's search and filters applied (no order, no paging)."""
     query = scoped_lines(actor, permission).join(Tariff, Tariff.id == Line.tariff_id)
     if flt.node_id is not None:
-        from hierarchy.service import get_node
-
         node = get_node(actor, flt.node_id, permission)
         # The subtree's node ids, resolved first (a few, at most some thousands): the
         # database then reads the subtree's lines through the lines.node_id index.
@@ -202,12 +210,6 @@ def get_line(actor, line_id: int, permission: str = "lines.view") -> Line:
     return line
 
 
-def current_period(today: date | None = None) -> str:
-    """The billing period of a date as "YYYY-MM"."""
-    today = today or date.today()
-    return f"{today.year:04d}-{today.month:02d}"
-
-
 def line_card(actor, line: Line) -> dict:
     """Everything the (read-only) line card shows, as plain values."""
     period = current_period()
@@ -271,8 +273,6 @@ def dashboard(actor) -> dict:
         .group_by(Tariff.name)
         .order_by(func.count().desc())
     ).all()
-    from hierarchy.service import tree
-
     roots = tree(actor)
     branches = []
     for root in roots:

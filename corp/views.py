@@ -1,30 +1,31 @@
-"""Pages of the company's lines: dashboard, lines list, line card."""
+"""Pages of the company's lines: the start page (dashboard), lines list, line card."""
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.extensions import db
 from corp import service
 from corp.models import LINE_STATUSES, Tariff
+from corp.operations import service as operations_service
+from corp.validators import format_msisdn
 from roles import access
-from roles.access import authenticated, require
+from roles.access import authenticated, public, require
 
 bp = Blueprint("corp", __name__)
 
 
-def line_filter_from_args(args) -> service.LineFilter:
-    """Read the list's filter from query-string arguments (shared by page, API, exports)."""
-    node_id = args.get("node_id", type=int)
-    return service.LineFilter(
-        q=args.get("q", "")[:200],
-        node_id=node_id,
-        status=args.get("status") or None,
-        tariff_code=args.get("tariff") or None,
-        billing_account_id=args.get("billing_account_id", type=int),
-        sort=args.get("sort", "msisdn"),
-        descending=args.get("dir") == "desc",
-    )
+@bp.app_template_filter("msisdn")
+def msisdn(value) -> str:
+    """A stored 10-digit number for display in any template: +7 916 123-45-67."""
+    return format_msisdn(value) if value else ""
+
+
+@bp.get("/")
+@public
+def index():
+    """The home page is the dashboard."""
+    return redirect(url_for("corp.dashboard"))
 
 
 @bp.get("/dashboard")
@@ -48,7 +49,7 @@ def dashboard():
 @require("lines.view")
 def lines():
     """Search, filter, sort and page through the lines in the user's scope."""
-    flt = line_filter_from_args(request.args)
+    flt = service.line_filter(request.args)
     page = max(request.args.get("page", 1, type=int), 1)
     per_page = current_app_per_page()
     items, total = service.list_lines(current_user, flt, page=page, per_page=per_page)
@@ -68,8 +69,6 @@ def lines():
 
 
 def current_app_per_page() -> int:
-    from flask import current_app
-
     return min(max(request.args.get("per_page", current_app.config["LINES_PER_PAGE"], type=int), 1),
                200)
 
@@ -79,4 +78,8 @@ def current_app_per_page() -> int:
 def line(line_id: int):
     """The line card: status, tariff, services, account, package, history."""
     line = service.get_line(current_user, line_id)
-    return render_template("corp/line.html", **service.line_card(current_user, line))
+    operations = operations_service.line_card_operations(current_user, line)
+    if operations["pool_stocked"]:
+        db.session.commit()  # the request's one commit: keep the stocked free-number pool
+    return render_template("corp/line.html", **service.line_card(current_user, line),
+                           operations=operations)

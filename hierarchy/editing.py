@@ -13,12 +13,15 @@ import re
 from flask_babel import gettext as _
 from sqlalchemy import func, literal, select, update
 
+from auth.models import User
 from core.audit import record, record_refusal
 from core.db import utcnow
+from core.downloads import FORMULA_START
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
 from core.validation import clean_email
 from corp.models import Line, LineEvent, line_search_text
+from corp.service import filtered_lines
 from hierarchy.models import NODE_KINDS, Node
 from roles import access
 from roles.models import Assignment
@@ -29,7 +32,6 @@ NAME_MAX = 120
 COST_CENTRE_MAX = 40
 MAX_DEPTH = 30
 EMPLOYEE_LIMITS = {"name": 200, "position": 200, "email": 200, "personnel_number": 40}
-FORMULA_START = ("=", "+", "-", "@")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -92,7 +94,8 @@ def clean_employee(fields: dict) -> dict:
             errors[key] = _("Too long (%(n)s characters at most).", n=EMPLOYEE_LIMITS[key])
         elif _CONTROL.search(value):
             errors[key] = _("Contains control characters.")
-        elif value.startswith(FORMULA_START[:1]) or value.startswith("@"):
+        elif value.startswith(("=", "@")):  # "+7…" and "-" are common here; the export
+            # neutralises every formula start anyway (core.downloads.safe_cell)
             errors[key] = _("May not start with = or @.")
         elif key == "email" and value and clean_email(value) is None:
             errors[key] = _("Enter a valid e-mail address.")
@@ -146,8 +149,6 @@ def _check_sibling_name(company_id, parent_id, name, exclude_id=None) -> None:
 
 
 def _responsible(actor, user_id):
-    from auth.models import User
-
     if user_id is None:
         return None
     user = db.session.scalar(
@@ -398,8 +399,6 @@ def move_lines(actor, line_ids, node_id) -> int:
 
 def move_filtered_lines(actor, flt, node_id) -> int:
     """Move every line matching the lines-list filter (within the manage scope) to a node."""
-    from corp.service import filtered_lines
-
     target = manageable_node(actor, node_id)
     matching = filtered_lines(actor, flt, MANAGE).with_only_columns(Line.id, Line.node_id)
     return _move_line_rows(actor, matching, target)

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import PathString, UTCDateTime, utcnow
 from core.extensions import db
+from corp.models import Line, LineMonthlyUsage
 
 NODE_KINDS = ("root", "branch", "city", "department", "group")
 
@@ -41,8 +42,6 @@ def _totals_indexes() -> tuple[Index, ...]:
     """Covering indexes that keep the tree's per-node totals cheap on big companies (lines per
     node and status is ``ix_lines_company_node_status`` in ``corp.models``): the latest line
     change per company (the totals cache stamp) and the month's spend per line."""
-    from corp.models import Line, LineMonthlyUsage
-
     return (
         Index("ix_lines_company_updated", Line.company_id, Line.updated_at),
         Index("ix_line_monthly_usage_period_line_amount", LineMonthlyUsage.period,

@@ -8,10 +8,11 @@ from sqlalchemy import and_, case, func, select
 
 from core.errors import NotFound
 from core.extensions import db
+from corp.lines import current_period, scoped_lines
 from corp.models import BillingAccount, Contract, Line, LineMonthlyUsage, Tariff
 from hierarchy.models import Node
 from roles import access
-from roles.permissions import COMPANY_SCOPE
+from roles.permissions import COMPANY_SCOPE, within_scopes
 
 MANAGE = "hierarchy.manage"
 
@@ -132,15 +133,10 @@ def managed_paths(actor) -> list[str]:
     return access.scopes(actor, MANAGE)
 
 
-def in_paths(path: str, paths: list[str]) -> bool:
-    return COMPANY_SCOPE in paths or any(path.startswith(p) for p in paths)
-
-
 def tree(actor, permission: str = "lines.view") -> list[dict]:
     """The visible tree as nested dicts with totals (lines, blocked, spend this month) that
     include descendants; ``manageable`` says whether the actor may edit the node,
     ``openable`` whether it is in scope (ancestors shown for context are not)."""
-    from corp.service import current_period
 
     nodes = visible_nodes(actor, permission)
     own = own_totals(actor, current_period(), permission)
@@ -164,8 +160,8 @@ def tree(actor, permission: str = "lines.view") -> list[dict]:
             "own_line_count": n,
             "own_blocked": blocked,
             "own_spend": spend,
-            "manageable": in_paths(node.path, manage),
-            "openable": in_paths(node.path, view),
+            "manageable": within_scopes(node.path, manage),
+            "openable": within_scopes(node.path, view),
             "children": [],
         }
         by_id[node.id] = item
@@ -210,7 +206,6 @@ def _with_spend(query, period):
 def node_lines(actor, node: Node, page: int = 1, per_page: int = 50):
     """One page of the lines placed directly on a node (in the actor's scope), with this
     month's spend, and their total count."""
-    from corp.service import current_period, scoped_lines
 
     page = max(page, 1)
     base = scoped_lines(actor).where(Line.node_id == node.id)
@@ -228,7 +223,6 @@ def billing_view(actor) -> dict:
     A company-wide viewer sees every account with its balance; a scoped user sees only the
     accounts billing lines in their scope, with the count of those lines and no balance.
     """
-    from corp.service import scoped_lines
 
     company_wide = COMPANY_SCOPE in access.scopes(actor, "lines.view")
     visible = scoped_lines(actor).subquery()
@@ -256,7 +250,6 @@ def billing_view(actor) -> dict:
 def account_lines(actor, account_id: int, page: int = 1, per_page: int = 50):
     """One page of a billing account's lines within the actor's scope (404 if none visible
     and the actor is not company-wide)."""
-    from corp.service import current_period, scoped_lines
 
     account = db.session.scalar(select(BillingAccount).where(
         BillingAccount.id == account_id, BillingAccount.company_id == actor.company_id))

@@ -30,7 +30,9 @@ from corp.models import Line, line_search_text
 from corp.validators import ValidationError, normalize_msisdn
 from hierarchy import editing
 from hierarchy.models import Node
+from hierarchy.service import visible_nodes
 from roles import access
+from roles.permissions import within_scopes
 
 COLUMNS = ("path", "node_id", "kind", "cost_centre", "msisdn", "employee_name",
            "employee_position", "employee_email", "personnel_number")
@@ -63,8 +65,6 @@ def _display_paths(nodes) -> dict[int, str]:
 
 def export_rows(actor):
     """A row per visible node and per line in the actor's view scope (``COLUMNS`` order)."""
-    from hierarchy.service import visible_nodes
-
     nodes = visible_nodes(actor)
     paths = _display_paths(nodes)
     for node in sorted(nodes, key=lambda n: paths[n.id]):
@@ -235,240 +235,273 @@ def _parse_path(text: str):
 
 
 def plan_import(actor, rows, columns) -> Plan:
-    """Work out every change the rows ask for, checking every rule; changes nothing."""
-    plan = Plan(rows=len(rows))
-    manage = access.scopes(actor, editing.MANAGE)
-    view = access.scopes(actor, "lines.view")
+    """Work out every change the rows ask for, checking every rule; changes nothing.
 
-    def within(path: str, scopes) -> bool:
-        return "/" in scopes or any(path.startswith(p) for p in scopes)
+    Six phases, each a method of ``_ImportPlanner``: parse the rows; the new path of every
+    existing node; what each path names (creating nodes as needed); the node rows' moves,
+    renames and fields; the result must still be a tree; then the line rows."""
+    planner = _ImportPlanner(actor, Plan(rows=len(rows)), columns)
+    planner.parse_rows(rows)
+    planner.new_paths()
+    planner.resolve_paths()
+    planner.plan_node_rows()
+    planner.check_tree()
+    _plan_lines(actor, planner.plan, planner.line_rows, columns, planner.keys, planner.cur,
+                planner.existing_anchor, planner.manageable)
+    return planner.plan
 
-    def manageable(path: str) -> bool:
-        return within(path, manage)
 
-    nodes = {n.id: n for n in db.session.scalars(
-        select(Node).where(Node.company_id == actor.company_id))}
-    current = {}  # node id -> path tuple (names below the root)
+class _ImportPlanner:
+    """The state the phases of ``plan_import`` share: the company's nodes, their current and
+    new paths, and what each path of the file names."""
 
-    def cur(node_id):
-        if node_id not in current:
-            node = nodes[node_id]
-            current[node_id] = () if node.parent_id is None else cur(node.parent_id) + (
-                node.name,)
-        return current[node_id]
+    def __init__(self, actor, plan: Plan, columns):
+        self.plan, self.columns = plan, columns
+        self.manage = access.scopes(actor, editing.MANAGE)
+        view = access.scopes(actor, "lines.view")
+        self.nodes = {n.id: n for n in db.session.scalars(
+            select(Node).where(Node.company_id == actor.company_id))}
+        self.current = {}  # node id -> path tuple (names below the root)
+        self.by_old_path = {self.cur(node_id): node_id for node_id in self.nodes}
+        self.visible = {n.id for n in self.nodes.values()
+                        if within_scopes(n.path, view) or self.manageable(n.path)}
+        # Paths resolve only to nodes the actor can know (visible ones and their ancestors):
+        # a path through another part of the tree reads exactly like one that does not exist.
+        self.known = {int(x) for i in self.visible
+                      for x in self.nodes[i].path.strip("/").split("/") if x}
+        self.node_rows, self.line_rows = [], []
+        self.seen_ids, self.seen_paths = {}, {}
+        self.new = {}  # node id -> its path after the import
+        self.keys = {}  # path tuple -> node id, or ("new", path) for a node to create
 
-    by_old_path = {cur(node_id): node_id for node_id in nodes}
-    visible = {n.id for n in nodes.values() if within(n.path, view) or manageable(n.path)}
-    # Paths resolve only to nodes the actor can know (visible ones and their ancestors): a
-    # path through another part of the tree reads exactly like a path that does not exist.
-    known = {int(x) for i in visible for x in nodes[i].path.strip("/").split("/") if x}
+    def manageable(self, path: str) -> bool:
+        return within_scopes(path, self.manage)
 
-    # 1. Parse rows; node rows with an id fix that node's new path.
-    node_rows, line_rows = [], []
-    seen_ids, seen_paths, seen_msisdn = {}, {}, {}
-    parsed = {}  # path text -> tuple of names, or the error message
-    for number, values in rows:
-        text = values.get("path", "")
-        if text not in parsed:
-            try:
-                parsed[text] = _parse_path(text)
-            except InvalidInput as error:
-                parsed[text] = str(next(iter(error.errors.values()))[0])
-        path = parsed[text]
-        if isinstance(path, str):
-            plan.error(number, "path", path)
-            continue
-        raw_msisdn = values.get("msisdn", "")
-        if raw_msisdn:
-            try:
-                msisdn = raw_msisdn if _STORED_MSISDN.fullmatch(raw_msisdn) else normalize_msisdn(
-                    raw_msisdn)
-            except ValidationError:
-                plan.error(number, "msisdn", _("Unknown MSISDN."))
+    def cur(self, node_id):
+        """A node's path (names below the root) as the tree is now."""
+        if node_id not in self.current:
+            node = self.nodes[node_id]
+            self.current[node_id] = () if node.parent_id is None else self.cur(
+                node.parent_id) + (node.name,)
+        return self.current[node_id]
+
+    def parse_rows(self, rows) -> None:
+        """1. Parse rows; node rows with an id fix that node's new path."""
+        plan, nodes = self.plan, self.nodes
+        seen_msisdn = {}
+        parsed = {}  # path text -> tuple of names, or the error message
+        for number, values in rows:
+            text = values.get("path", "")
+            if text not in parsed:
+                try:
+                    parsed[text] = _parse_path(text)
+                except InvalidInput as error:
+                    parsed[text] = str(next(iter(error.errors.values()))[0])
+            path = parsed[text]
+            if isinstance(path, str):
+                plan.error(number, "path", path)
                 continue
-            if msisdn in seen_msisdn:
-                plan.error(number, "msisdn", _("The number appears twice (first on row %(n)s).",
-                                               n=seen_msisdn[msisdn]))
+            raw_msisdn = values.get("msisdn", "")
+            if raw_msisdn:
+                try:
+                    msisdn = (raw_msisdn if _STORED_MSISDN.fullmatch(raw_msisdn)
+                              else normalize_msisdn(raw_msisdn))
+                except ValidationError:
+                    plan.error(number, "msisdn", _("Unknown MSISDN."))
+                    continue
+                if msisdn in seen_msisdn:
+                    plan.error(number, "msisdn", _(
+                        "The number appears twice (first on row %(n)s).", n=seen_msisdn[msisdn]))
+                    continue
+                seen_msisdn[msisdn] = number
+                self.line_rows.append((number, path, msisdn, values))
                 continue
-            seen_msisdn[msisdn] = number
-            line_rows.append((number, path, msisdn, values))
-            continue
-        if not path:
-            continue  # the root: nothing to change
-        if path in seen_paths:
-            plan.error(number, "path", _("Duplicate path (first on row %(n)s).",
-                                         n=seen_paths[path]))
-            continue
-        seen_paths[path] = number
-        node_id = None
-        if values.get("node_id"):
-            try:
-                node_id = int(values["node_id"])
-            except ValueError:
-                plan.error(number, "node_id", _("Not a node id."))
+            if not path:
+                continue  # the root: nothing to change
+            if path in self.seen_paths:
+                plan.error(number, "path", _("Duplicate path (first on row %(n)s).",
+                                             n=self.seen_paths[path]))
                 continue
-            if node_id not in nodes or node_id not in visible:
-                plan.error(number, "node_id", _("Unknown node id."))
-                continue
-            if nodes[node_id].parent_id is None:
-                plan.error(number, "node_id", _("The company's root cannot be changed."))
-                continue
-            if node_id in seen_ids:
-                plan.error(number, "node_id", _("The node appears twice (first on row %(n)s).",
-                                                n=seen_ids[node_id]))
-                continue
-            seen_ids[node_id] = number
-        node_rows.append((number, path, node_id, values))
+            self.seen_paths[path] = number
+            node_id = None
+            if values.get("node_id"):
+                try:
+                    node_id = int(values["node_id"])
+                except ValueError:
+                    plan.error(number, "node_id", _("Not a node id."))
+                    continue
+                if node_id not in nodes or node_id not in self.visible:
+                    plan.error(number, "node_id", _("Unknown node id."))
+                    continue
+                if nodes[node_id].parent_id is None:
+                    plan.error(number, "node_id", _("The company's root cannot be changed."))
+                    continue
+                if node_id in self.seen_ids:
+                    plan.error(number, "node_id", _(
+                        "The node appears twice (first on row %(n)s).", n=self.seen_ids[node_id]))
+                    continue
+                self.seen_ids[node_id] = number
+            self.node_rows.append((number, path, node_id, values))
 
-    # 2. New paths of every existing node: its row's path, or its parent's new path + name.
-    row_path = {node_id: path for _n, path, node_id, _v in node_rows if node_id}
-    new = {}
+    def new_paths(self) -> None:
+        """2. New paths of every existing node: its row's path, or its parent's new path +
+        name."""
+        row_path = {node_id: path for _n, path, node_id, _v in self.node_rows if node_id}
+        nodes, new, keys = self.nodes, self.new, self.keys
 
-    def newpath(node_id):
-        if node_id not in new:
-            node = nodes[node_id]
-            if node_id in row_path:
-                new[node_id] = row_path[node_id]
-            elif node.parent_id is None:
-                new[node_id] = ()
-            else:
-                new[node_id] = newpath(node.parent_id) + (node.name,)
-        return new[node_id]
+        def newpath(node_id):
+            if node_id not in new:
+                node = nodes[node_id]
+                if node_id in row_path:
+                    new[node_id] = row_path[node_id]
+                elif node.parent_id is None:
+                    new[node_id] = ()
+                else:
+                    new[node_id] = newpath(node.parent_id) + (node.name,)
+            return new[node_id]
 
-    keys = {}  # path tuple -> node id, or ("new", path) for a node to create
-    for node_id in nodes:
-        path = newpath(node_id)
-        if path in keys:
-            other = keys[path]
-            number = seen_ids.get(node_id) or seen_ids.get(other) or 0
-            plan.error(number, "path", _("Duplicate path: \"%(p)s\" would name two nodes.",
-                                         p=SEPARATOR.join(path)))
-            continue
-        keys[path] = node_id
-    plan.keys = keys
+        for node_id in nodes:
+            path = newpath(node_id)
+            if path in keys:
+                other = keys[path]
+                number = self.seen_ids.get(node_id) or self.seen_ids.get(other) or 0
+                self.plan.error(number, "path", _(
+                    "Duplicate path: \"%(p)s\" would name two nodes.", p=SEPARATOR.join(path)))
+                continue
+            keys[path] = node_id
+        self.plan.keys = keys
 
-    # 3. A path names the node that will be there, else the node that is there now (so rows
-    # written before a rename still find it), else a node to create (parents first).
-    def resolve(path):
-        if path in keys and (isinstance(keys[path], tuple) or keys[path] in known):
+    def resolve(self, path):
+        """A path names the node that will be there, else the node that is there now (so
+        rows written before a rename still find it), else a node to create (parents first)."""
+        keys = self.keys
+        if path in keys and (isinstance(keys[path], tuple) or keys[path] in self.known):
             return keys[path]
-        if (path in by_old_path and by_old_path[path] in known
-                and new.get(by_old_path[path]) != path):
-            keys[path] = by_old_path[path]
+        if (path in self.by_old_path and self.by_old_path[path] in self.known
+                and self.new.get(self.by_old_path[path]) != path):
+            keys[path] = self.by_old_path[path]
             return keys[path]
-        resolve(path[:-1])
+        self.resolve(path[:-1])
         keys[path] = ("new", path)
-        plan.created.append(path)
+        self.plan.created.append(path)
         return keys[path]
 
-    def parent_key(key):
-        if isinstance(key, tuple):
-            return resolve(key[1][:-1])
-        if key in plan.new_parent:
-            return plan.new_parent[key]
-        return nodes[key].parent_id
+    def row_of(self, path) -> int:
+        """The row that names ``path``: its node row, else its first line row."""
+        return self.seen_paths.get(path) or _first_line_row(self.line_rows, path)
 
-    def existing_anchor(key):
+    def parent_key(self, key):
+        if isinstance(key, tuple):
+            return self.resolve(key[1][:-1])
+        if key in self.plan.new_parent:
+            return self.plan.new_parent[key]
+        return self.nodes[key].parent_id
+
+    def existing_anchor(self, key):
         """The nearest existing node of a key (itself, or the node a new path hangs on)."""
         while isinstance(key, tuple):
-            key = resolve(key[1][:-1])
-        return nodes[key]
+            key = self.resolve(key[1][:-1])
+        return self.nodes[key]
 
-    for _number, path, node_id, _values in node_rows:
-        if node_id is None:
-            resolve(path)
-        else:
-            resolve(path[:-1])
-    for _number, path, _msisdn, _values in line_rows:
-        resolve(path)
-    for path in plan.created:
-        anchor = existing_anchor(keys[path])
-        if not manageable(anchor.path):
-            # Name what the file says, never the existing node found above it: a scoped
-            # manager learns nothing about the tree outside their scope.
-            plan.error(seen_paths.get(path) or _first_line_row(line_rows, path), "path",
-                       _("You may not add nodes under \"%(p)s\".",
-                         p=SEPARATOR.join(path[:-1]) or _("the root")))
+    def resolve_paths(self) -> None:
+        """3. What every path of the file names; new nodes only under manageable ones."""
+        for _number, path, node_id, _values in self.node_rows:
+            if node_id is None:
+                self.resolve(path)
+            else:
+                self.resolve(path[:-1])
+        for _number, path, _msisdn, _values in self.line_rows:
+            self.resolve(path)
+        for path in self.plan.created:
+            anchor = self.existing_anchor(self.keys[path])
+            if not self.manageable(anchor.path):
+                # Name what the file says, never the existing node found above it: a scoped
+                # manager learns nothing about the tree outside their scope.
+                self.plan.error(
+                    self.row_of(path), "path",
+                    _("You may not add nodes under \"%(p)s\".",
+                      p=SEPARATOR.join(path[:-1]) or _("the root")))
 
-    # 4. Node rows: moves, renames, kind and cost centre.
-    for number, path, node_id, values in node_rows:
-        key = node_id if node_id is not None else keys[path]
-        kind = values.get("kind", "")
-        if kind and kind not in editing.EDITABLE_KINDS:
-            plan.error(number, "kind", _("Choose one of: %(k)s.",
-                                         k=", ".join(editing.EDITABLE_KINDS)))
-            continue
-        cost_centre = values.get("cost_centre", "") if "cost_centre" in columns else None
-        if cost_centre:
-            try:
-                editing.clean_cost_centre(cost_centre)
-            except InvalidInput as error:
-                plan.error(number, "cost_centre", next(iter(error.errors.values()))[0])
+    def plan_node_rows(self) -> None:
+        """4. Node rows: moves, renames, kind and cost centre."""
+        plan, keys = self.plan, self.keys
+        for number, path, node_id, values in self.node_rows:
+            key = node_id if node_id is not None else keys[path]
+            kind = values.get("kind", "")
+            if kind and kind not in editing.EDITABLE_KINDS:
+                plan.error(number, "kind", _("Choose one of: %(k)s.",
+                                             k=", ".join(editing.EDITABLE_KINDS)))
                 continue
-        if isinstance(key, tuple):
-            plan.new_kind[path] = kind or "department"
-            plan.new_cost_centre[path] = cost_centre or None
-            continue
-        node = nodes[key]
-        old = cur(node.id)
-        changes = {}
-        if kind and kind != node.kind:
-            changes["kind"] = (node.kind, kind)
-        if cost_centre is not None and (cost_centre or None) != node.cost_centre:
-            changes["cost_centre"] = (node.cost_centre, cost_centre or None)
-        new_parent = keys[path[:-1]] if node_id is not None else node.parent_id
-        moves = new_parent != node.parent_id
-        renames = node_id is not None and path[-1] != node.name
-        if not (changes or moves or renames):
-            continue
-        if not manageable(node.path):
-            plan.error(number, "path", _("You may not change \"%(p)s\".", p=SEPARATOR.join(old)))
-            continue
-        if moves:
-            if not manageable(existing_anchor(new_parent).path):
-                plan.error(number, "path", _("You may not move nodes to \"%(p)s\".",
-                                             p=SEPARATOR.join(path[:-1]) or _("the root")))
+            cost_centre = values.get("cost_centre", "") if "cost_centre" in self.columns else None
+            if cost_centre:
+                try:
+                    editing.clean_cost_centre(cost_centre)
+                except InvalidInput as error:
+                    plan.error(number, "cost_centre", next(iter(error.errors.values()))[0])
+                    continue
+            if isinstance(key, tuple):
+                plan.new_kind[path] = kind or "department"
+                plan.new_cost_centre[path] = cost_centre or None
                 continue
-            plan.moved_nodes.append((node.id, old, path))
-            plan.new_parent[node.id] = new_parent
-        if renames:
-            plan.renamed.append((node.id, old, path))
-            plan.new_name[node.id] = path[-1]
-        if changes:
-            plan.node_changes.append((node.id, path, changes))
-            plan.node_updates[node.id] = {k: b for k, (_a, b) in changes.items()}
+            node = self.nodes[key]
+            old = self.cur(node.id)
+            changes = {}
+            if kind and kind != node.kind:
+                changes["kind"] = (node.kind, kind)
+            if cost_centre is not None and (cost_centre or None) != node.cost_centre:
+                changes["cost_centre"] = (node.cost_centre, cost_centre or None)
+            new_parent = keys[path[:-1]] if node_id is not None else node.parent_id
+            moves = new_parent != node.parent_id
+            renames = node_id is not None and path[-1] != node.name
+            if not (changes or moves or renames):
+                continue
+            if not self.manageable(node.path):
+                plan.error(number, "path", _("You may not change \"%(p)s\".",
+                                             p=SEPARATOR.join(old)))
+                continue
+            if moves:
+                if not self.manageable(self.existing_anchor(new_parent).path):
+                    plan.error(number, "path", _("You may not move nodes to \"%(p)s\".",
+                                                 p=SEPARATOR.join(path[:-1]) or _("the root")))
+                    continue
+                plan.moved_nodes.append((node.id, old, path))
+                plan.new_parent[node.id] = new_parent
+            if renames:
+                plan.renamed.append((node.id, old, path))
+                plan.new_name[node.id] = path[-1]
+            if changes:
+                plan.node_changes.append((node.id, path, changes))
+                plan.node_updates[node.id] = {k: b for k, (_a, b) in changes.items()}
 
-    # 5. The resulting tree must be a tree: no cycle, no two siblings of the same name.
-    for node_id in plan.new_parent:
-        seen, key = {node_id}, parent_key(node_id)
-        while key is not None:
-            if key in seen:
-                plan.error(seen_ids.get(node_id, 0), "path", _(
-                    "This move would put \"%(p)s\" inside itself.",
-                    p=SEPARATOR.join(cur(node_id))))
-                break
-            seen.add(key)
-            key = parent_key(key)
-    siblings = {}
-    for node_id, node in nodes.items():
-        if node.parent_id is None:
-            continue
-        name = plan.new_name.get(node_id, node.name)
-        slot = (parent_key(node_id), name)
-        if slot in siblings:
-            plan.error(seen_ids.get(node_id) or seen_ids.get(siblings[slot]) or 0, "path",
-                       _("Two nodes named \"%(n)s\" would share a parent.", n=name))
-        siblings[slot] = node_id
-    for path in plan.created:
-        slot = (parent_key(("new", path)), path[-1])
-        if slot in siblings and manageable(existing_anchor(("new", path)).path):
-            plan.error(seen_paths.get(path) or _first_line_row(line_rows, path), "path",
-                       _("Two nodes named \"%(n)s\" would share a parent.", n=path[-1]))
-        siblings[slot] = ("new", path)
-
-    # 6. Line rows: placements and employee fields.
-    _plan_lines(actor, plan, line_rows, columns, keys, cur, existing_anchor, manageable)
-    return plan
+    def check_tree(self) -> None:
+        """5. The resulting tree must be a tree: no cycle, no two siblings of the same name."""
+        plan, seen_ids = self.plan, self.seen_ids
+        for node_id in plan.new_parent:
+            seen, key = {node_id}, self.parent_key(node_id)
+            while key is not None:
+                if key in seen:
+                    plan.error(seen_ids.get(node_id, 0), "path", _(
+                        "This move would put \"%(p)s\" inside itself.",
+                        p=SEPARATOR.join(self.cur(node_id))))
+                    break
+                seen.add(key)
+                key = self.parent_key(key)
+        siblings = {}
+        for node_id, node in self.nodes.items():
+            if node.parent_id is None:
+                continue
+            name = plan.new_name.get(node_id, node.name)
+            slot = (self.parent_key(node_id), name)
+            if slot in siblings:
+                plan.error(seen_ids.get(node_id) or seen_ids.get(siblings[slot]) or 0, "path",
+                           _("Two nodes named \"%(n)s\" would share a parent.", n=name))
+            siblings[slot] = node_id
+        for path in plan.created:
+            slot = (self.parent_key(("new", path)), path[-1])
+            if slot in siblings and self.manageable(self.existing_anchor(("new", path)).path):
+                plan.error(self.row_of(path), "path",
+                           _("Two nodes named \"%(n)s\" would share a parent.", n=path[-1]))
+            siblings[slot] = ("new", path)
 
 
 def _first_line_row(line_rows, path) -> int:

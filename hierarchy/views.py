@@ -19,13 +19,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from auth.models import User
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, NotFound, PageChange
 from core.extensions import db
+from core.ui import NODE_KIND_LABELS, NavItem, add_nav_item, money_formatter
 from core.uploads import read_bytes
 from core.validation import parse_int
 from corp import service as corp_service
 from corp.models import LINE_STATUSES
 from hierarchy import editing, service, transfer
+from hierarchy.api import export_response
 from roles import access
 from roles.access import require
 
@@ -39,15 +41,9 @@ def _int(value):
 
 
 def _attempt(action, success: str, back: str):
-    """Run a change; commit and flash success, or roll back and flash the refusal."""
-    try:
+    """Run a change: commit and flash success, or show the refusal; back to ``back``."""
+    with PageChange(success=success, catch=(InvalidInput, Conflict)):
         action()
-        db.session.commit()
-        flash(success, "success")
-    except (InvalidInput, Conflict) as error:
-        db.session.rollback()
-        messages = [m for ms in error.errors.values() for m in ms] or [error.message]
-        flash(" ".join(str(m) for m in messages), "danger")
     return redirect(back)
 
 
@@ -63,10 +59,8 @@ LEVELS_AT_ONCE = 2
 
 def _tree_context(roots) -> dict:
     """What the tree templates need besides the nodes: labels, money text, editability."""
-    from core.ui import NODE_KIND_LABELS
-
     flat = service.flat_tree(roots)
-    money = _fast_money()
+    money = money_formatter()
     for item in flat:
         item["spend_text"] = money(item["spend"])
     return {
@@ -98,27 +92,10 @@ def node_children(node_id: int):
     context = _tree_context(roots)
     node = next((n for n in context["flat"] if n["id"] == node_id), None)
     if node is None:
-        from core.errors import NotFound
-
         raise NotFound()
     return render_template("hierarchy/_children.html", children=node["children"],
                            upto=node["depth"] + LEVELS_AT_ONCE if context["big"] else 10_000,
                            **context)
-
-
-def _fast_money():
-    """``core.ui.money`` for a thousand values: the locale's symbols are looked up once."""
-    from babel.numbers import get_decimal_symbol, get_group_symbol
-    from flask_babel import get_locale
-
-    locale = get_locale()
-    group, decimal = get_group_symbol(locale), get_decimal_symbol(locale)
-
-    def money(value) -> str:
-        text = f"{value or 0:,.2f}".replace(",", "\x00").replace(".", decimal)
-        return text.replace("\x00", group) + " ₽"
-
-    return money
 
 
 @bp.get("/hierarchy/nodes/<int:node_id>/lines")
@@ -232,10 +209,8 @@ def move_lines():
 @require("hierarchy.manage")
 def place_lines():
     """Move every line matching the lines-list filter to a node."""
-    from corp.views import line_filter_from_args
-
     args = request.form if request.method == "POST" else request.args
-    flt = line_filter_from_args(args)
+    flt = corp_service.line_filter(args)
     if request.method == "POST":
         moved = {}
 
@@ -302,8 +277,6 @@ def billing_account(account_id: int):
 @require("lines.view")
 def export():
     """Download the tree with line placements (``?format=csv|xlsx``)."""
-    from hierarchy.api import export_response
-
     return export_response(request.args.get("format", "csv"))
 
 
@@ -386,8 +359,6 @@ def import_apply():
 
 def _register_nav() -> None:
     from flask_babel import lazy_gettext as _l
-
-    from core.ui import NavItem, add_nav_item
 
     add_nav_item(NavItem("hierarchy.billing", _l("Billing structure"), "lines.view"))
 

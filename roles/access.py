@@ -15,10 +15,14 @@ from flask_login import current_user
 from sqlalchemy import event, false, or_, select, true
 from sqlalchemy.orm import Session
 
+from auth.models import User
 from core.audit import record_refusal
 from core.errors import NotFound, PermissionDenied, Unauthorized, is_api_request
 from core.extensions import db
+from corp.models import Company
+from hierarchy.models import Node
 from roles.enforcer import CompanyPolicy, EnforcerCache
+from roles.models import Assignment, Role, RolePermission
 from roles.permissions import COMPANY_SCOPE, PERMISSIONS
 
 PUBLIC = "public"
@@ -118,17 +122,13 @@ PASSWORD_CHANGE_ENDPOINTS = {
     "auth.logout",
     "static",
     "bootstrap.static",
-    "core.set_language",
+    "auth.set_language",
     "Auth.change_password",
 }
 
 
 def _load_company_policy(company_id: int) -> CompanyPolicy:
     """Read one company's roles and scoped assignments for its Casbin enforcer."""
-    from auth.models import User
-    from corp.models import Company
-    from hierarchy.models import Node
-    from roles.models import Assignment, Role, RolePermission
 
     version = db.session.scalar(select(Company.policy_version).where(Company.id == company_id))
     role_rows = db.session.execute(
@@ -197,8 +197,6 @@ def _policy_version(company_id: int) -> int:
     """The company's policy version, read once per request (other processes may bump it)."""
     versions = g.setdefault("policy_versions", {})
     if company_id not in versions:
-        from corp.models import Company
-
         versions[company_id] = db.session.scalar(
             select(Company.policy_version).where(Company.id == company_id)
         )
@@ -207,8 +205,6 @@ def _policy_version(company_id: int) -> int:
 
 def bump_policy_version(company_id: int) -> None:
     """Make every process rebuild the company's enforcer on its next request."""
-    from corp.models import Company
-
     db.session.execute(
         Company.__table__.update()
         .where(Company.id == company_id)

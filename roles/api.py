@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from core import security_log
 from core.extensions import db
 from core.validation import DB_INT_MAX, Id, PatchSchema
-from roles import audit_log, onboarding, service
+from roles import audit_log, explain, onboarding, service
 from roles import users as user_service
 from roles.access import authenticated, operator_staff, require
 from roles.permissions import PERMISSIONS
@@ -193,7 +193,7 @@ def delete_assignment(user_id, assignment_id):
 @require("users.manage")
 def explain_user(user_id):
     """Access explained: what the user may do and where."""
-    data = service.explain_user(_me(), user_id)
+    data = explain.explain_user(_me(), user_id)
     return {"user": user_service.user_dict(data["user"]), "assignments": data["assignments"],
             "by_permission": data["by_permission"]}
 
@@ -202,7 +202,7 @@ def explain_user(user_id):
 @require("users.manage")
 def explain_line(line_id):
     """Access explained: who may do what on the line, through which role and scope."""
-    data = service.explain_line(_me(), line_id)
+    data = explain.explain_line(_me(), line_id)
     return {
         "line_id": data["line"].id,
         "scope": data["scope"],

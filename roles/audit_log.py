@@ -14,6 +14,9 @@ from sqlalchemy import func, or_, select
 from core.audit import AuditEvent
 from core.errors import InvalidInput
 from core.extensions import db
+from corp.lines import scoped_lines
+from corp.models import Line
+from corp.validators import ValidationError, normalize_msisdn
 from roles import access
 from roles.permissions import COMPANY_SCOPE
 
@@ -47,8 +50,6 @@ def _parse_date(value: str, field: str) -> date | None:
 
 def _line_ids(actor, text: str):
     """Line ids of the actor's company matching a typed number (MSISDN) or a line id."""
-    from corp.models import Line
-    from corp.validators import ValidationError, normalize_msisdn
 
     if text.isdigit() and len(text) < 10:
         return select(Line.id).where(Line.company_id == actor.company_id, Line.id == int(text))
@@ -61,8 +62,6 @@ def _line_ids(actor, text: str):
 
 def audit_query(actor, flt: AuditFilter):
     """The SELECT of the events the actor may read, filtered (no order, no paging)."""
-    from corp.models import Line
-    from corp.service import scoped_lines
 
     query = select(AuditEvent).where(AuditEvent.company_id == actor.company_id)
     if COMPANY_SCOPE not in access.scopes(actor, "audit.view"):

@@ -17,7 +17,7 @@ PERMISSIONS: dict[str, object] = {
     "accounts.bill_delivery": _l("Bill delivery address"),
     "lines.sim_replace": _l("SIM replacement"),
     "lines.number_change": _l("Number change"),
-    "lines.number_transfer": _l("Number transfer between billing accounts"),
+    "lines.number_transfer": _l("Move lines to another billing account"),
     "reports.view": _l("Reports"),
     "accounts.settlement_method": _l("Settlement method"),
     "hierarchy.manage": _l("Manage hierarchy"),
@@ -80,6 +80,13 @@ PREDEFINED_ROLES: dict[str, tuple[object, object, frozenset[str]]] = {
 
 # Billing-account and company-wide objects have no node: they sit at the root scope.
 COMPANY_SCOPE = "/"
+
+
+def within_scopes(path: str, scopes) -> bool:
+    """Whether the node at ``path`` lies inside one of ``scopes`` (a scope is a node's path
+    and covers its subtree; "/" is the whole company). The one Python form of the rule;
+    ``roles.access.scope_filter`` is its SQL form."""
+    return any(path.startswith(scope) for scope in scopes)
 
 
 def label(permission: str) -> str:

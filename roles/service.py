@@ -11,11 +11,13 @@ on the whole company, so editing a role can never give anyone more than its auth
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import func, or_, select
 
 from core import audit
+from core.audit import record_refusal
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
+from hierarchy.models import Node
 from roles import access
 from roles.models import Assignment, Role, RolePermission
 from roles.permissions import COMPANY_SCOPE, PERMISSIONS, PREDEFINED_ROLES
@@ -49,8 +51,6 @@ def ordered_permissions(names) -> list[str]:
 
 def node_names(company_id: int) -> dict[int, str]:
     """Every node name of the company by id (to spell out scope paths)."""
-    from hierarchy.models import Node
-
     return dict(
         db.session.execute(select(Node.id, Node.name).where(Node.company_id == company_id)).all()
     )
@@ -165,8 +165,6 @@ def get_role(actor, role_id: int) -> Role:
 
 def _refuse(action: str, actor, message: str, **fields):
     """Audit a refused action and raise 403."""
-    from core.audit import record_refusal
-
     record_refusal(action, actor=actor, detail=message, **fields)
     raise PermissionDenied(message)
 
@@ -296,8 +294,6 @@ def delete_role(actor, role_id: int) -> None:
         select(func.count()).select_from(Assignment).where(Assignment.role_id == role.id)
     )
     if holders:
-        from core.audit import record_refusal
-
         message = _(
             "The role is assigned %(n)d time(s); remove those assignments before deleting it.",
             n=holders,
@@ -352,68 +348,3 @@ def assign_predefined(user, key: str, node=None) -> Assignment:
 
 
 # --- access explained --------------------------------------------------------------------------
-
-
-def explain_user(actor, user_id: int) -> dict:
-    """What a user may do and where: per assignment, and per permission the scopes held."""
-    from roles.users import get_user
-
-    user = get_user(actor, user_id)
-    names = node_names(user.company_id)
-    assignments = []
-    for a in assignments_of(user):
-        item = assignment_dict(a, names)
-        item["permissions"] = [
-            {"name": p, "label": str(PERMISSIONS[p])}
-            for p in ordered_permissions(a.role.permission_names)
-        ]
-        assignments.append(item)
-    by_permission = []
-    for p, label in PERMISSIONS.items():
-        paths = access.scopes(user, p)
-        if paths:
-            by_permission.append({"name": p, "label": str(label),
-                                  "scopes": [scope_label(s, names) for s in paths]})
-    return {"user": user, "assignments": assignments, "by_permission": by_permission}
-
-
-def explain_line(actor, line_id: int) -> dict:
-    """Who may do what on a line, and through which role and assignment."""
-    from auth.models import User
-    from corp.service import get_line
-    from hierarchy.models import Node
-
-    line = get_line(actor, line_id)
-    access.check_object(actor, "users.manage", line.node.path, action="access.explain",
-                        line_id=line.id, object_type="line", object_id=str(line.id))
-    path = line.node.path
-    rows = db.session.execute(
-        select(Assignment, User)
-        .join(User, User.id == Assignment.user_id)
-        .outerjoin(Node, Node.id == Assignment.node_id)
-        .where(
-            Assignment.company_id == line.company_id,
-            User.active.is_(True),
-            or_(Assignment.node_id.is_(None), literal(path).startswith(Node.path)),
-        )
-        .order_by(User.email, Assignment.id)
-    ).all()
-    names = node_names(line.company_id)
-    holders = []
-    by_permission: dict[str, list[dict]] = {p: [] for p in PERMISSIONS}
-    for assignment, user in rows:
-        item = assignment_dict(assignment, names)
-        item["user"] = {"id": user.id, "email": user.email, "name": user.name}
-        item["permissions"] = ordered_permissions(assignment.role.permission_names)
-        holders.append(item)
-        for p in item["permissions"]:
-            by_permission[p].append(item)
-    return {
-        "line": line,
-        "scope": scope_label(path, names),
-        "holders": holders,
-        "by_permission": [
-            {"name": p, "label": str(PERMISSIONS[p]), "holders": by_permission[p]}
-            for p in PERMISSIONS
-        ],
-    }

@@ -23,17 +23,20 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, false, func, not_, or_, select
 
 from auth.models import User
+from auth.passwords import hash_password
 from auth.reauth import require_recent_auth
+from auth.service import normalize_email, revoke_all
 from core import audit
 from core.audit import record_refusal
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
 from core.validation import clean_email
 from hierarchy.models import Node
+from hierarchy.service import get_node
 from roles import access
 from roles.models import Assignment, Role
-from roles.permissions import COMPANY_SCOPE
-from roles.service import GLOBAL_ADMIN, get_role, role_label
+from roles.permissions import COMPANY_SCOPE, PERMISSIONS
+from roles.service import GLOBAL_ADMIN, assignment_dict, get_role, node_names, role_label
 
 NAME_MAX = 200
 
@@ -82,11 +85,6 @@ def issue_temporary_password() -> str:
 def manage_scopes(actor) -> list[str]:
     """The scope paths on which the actor manages users."""
     return access.scopes(actor, "users.manage")
-
-
-def within(path: str, scopes) -> bool:
-    """Whether a scope path lies inside one of the scopes."""
-    return any(path.startswith(s) for s in scopes)
 
 
 def is_global_admin(user) -> bool:
@@ -195,8 +193,6 @@ def assignable_nodes(actor) -> list[dict]:
 
 def _clean_user_fields(email=None, name=None, *, user_id=None) -> dict:
     """Validate e-mail and name (None = not given); 422 with field messages."""
-    from auth.service import normalize_email
-
     errors, values = {}, {}
     if email is not None:
         email = normalize_email(str(email))
@@ -224,8 +220,6 @@ def _clean_user_fields(email=None, name=None, *, user_id=None) -> dict:
 
 def new_company_user(company_id: int, email: str, name: str) -> tuple[User, str]:
     """Insert a user with an issued temporary password (no checks of who asks)."""
-    from auth.passwords import hash_password
-
     password = issue_temporary_password()
     user = User(company_id=company_id, email=email, name=name,
                 password_hash=hash_password(password), must_change_password=True, active=True)
@@ -266,8 +260,6 @@ def update_user(actor, user_id: int, *, email=None, name=None, active=None) -> U
     if changed_activity:
         user.active = active
         if not active:
-            from auth.service import revoke_all
-
             revoke_all(user)
     after = user_snapshot(user)
     if after != before:
@@ -310,8 +302,6 @@ def list_assignments(actor, user_id: int) -> list[Assignment]:
 
 def grant(actor, user_id: int, role_id: int, node_id: int | None) -> Assignment:
     """Give a user a role on the whole company (node_id None) or on a node's subtree."""
-    from hierarchy.service import get_node
-
     user = get_user(actor, user_id)
     role = get_role(actor, role_id)
     fields = {"object_type": "user", "object_id": str(user.id),
@@ -336,8 +326,6 @@ def grant(actor, user_id: int, role_id: int, node_id: int | None) -> Assignment:
     held = access.permissions_at(actor, path)
     missing = [p for p in role.permission_names if p not in held]
     if missing:
-        from roles.permissions import PERMISSIONS
-
         _refuse("assignment.create", actor,
                 _("You can only give roles whose permissions you hold yourself on that scope; "
                   "you lack: %(names)s.",
@@ -397,8 +385,6 @@ def revoke(actor, user_id: int, assignment_id: int) -> None:
 
 def user_dict(user: User, with_assignments: bool = False) -> dict:
     """A user as the API shows it."""
-    from roles.service import assignment_dict, node_names
-
     data = {
         "id": user.id,
         "email": user.email,

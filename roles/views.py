@@ -7,13 +7,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from auth.reauth import ReauthRequired
 from core import downloads, security_log
-from core.audit import flush_refusals
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import InvalidInput, PageChange
 from core.extensions import db
 from core.ui import NavItem, add_nav_item
-from roles import audit_log, onboarding, service
+from corp.lines import scoped_lines
+from corp.models import Line
+from corp.validators import ValidationError, normalize_msisdn
+from roles import audit_log, explain, onboarding, service
 from roles import users as user_service
 from roles.access import operator_staff, require
 from roles.permissions import COMPANY_SCOPE, PERMISSIONS
@@ -29,29 +30,6 @@ add_nav_item(NavItem("roles.security_events", _l("Security events"), operator_st
 
 def _me():
     return current_user._get_current_object()
-
-
-def _refused(error: DomainError) -> None:
-    """Undo the failed change, keep its audited refusal, tell the user why.
-
-    An unknown, other company's or out-of-scope object stays a 404 page (exactly like an
-    unknown id), never a redirect that tells it apart. A change that needs the password
-    again goes to the re-authentication page (``ReauthRequired``'s handler)."""
-    if isinstance(error, (NotFound, ReauthRequired)):
-        raise error
-    db.session.rollback()
-    flush_refusals()
-    flash(str(error.message), "danger")
-
-
-def _put_errors(form, error: InvalidInput, prefix_map=None) -> None:
-    """Show a service's field messages on the form."""
-    for field, messages in error.errors.items():
-        target = getattr(form, (prefix_map or {}).get(field, field), None)
-        if target is None:
-            flash(" ".join(str(m) for m in messages), "danger")
-        else:
-            target.errors = list(target.errors or []) + [str(m) for m in messages]
 
 
 # --- users ---------------------------------------------------------------------------------
@@ -79,15 +57,9 @@ def user_new():
     """Create an employee; the temporary password is shown once, on the answer page."""
     form = UserForm()
     if form.validate_on_submit():
-        try:
+        with PageChange(form) as change:
             user, password = user_service.create_user(_me(), form.email.data, form.name.data)
-        except InvalidInput as error:
-            db.session.rollback()
-            _put_errors(form, error)
-        except DomainError as error:
-            _refused(error)
-        else:
-            db.session.commit()
+        if change.ok:
             return render_template("roles/user_created.html", user=user, password=password)
     return render_template("roles/user_new.html", form=form)
 
@@ -130,15 +102,9 @@ def user_edit(user_id: int):
     """Change an employee's e-mail and name."""
     form = UserForm()
     if form.validate_on_submit():
-        try:
+        with PageChange(form) as change:
             user_service.update_user(_me(), user_id, email=form.email.data, name=form.name.data)
-        except InvalidInput as error:
-            db.session.rollback()
-            _put_errors(form, error)
-        except DomainError as error:
-            _refused(error)
-        else:
-            db.session.commit()
+        if change.ok:
             flash(_("Saved."), "success")
             return redirect(url_for("roles.user", user_id=user_id))
     return _user_page(user_id, form=form), 422
@@ -150,12 +116,9 @@ def user_active(user_id: int):
     """Disable (ends sessions and tokens at once) or re-enable an employee."""
     if ActionForm().validate_on_submit():
         active = request.form.get("active") == "1"
-        try:
+        with PageChange() as change:
             user_service.update_user(_me(), user_id, active=active)
-        except DomainError as error:
-            _refused(error)
-        else:
-            db.session.commit()
+        if change.ok:
             flash(_("The user is enabled.") if active else _("The user is disabled: their "
                   "sessions and API tokens have ended."), "success")
     return redirect(url_for("roles.user", user_id=user_id))
@@ -170,14 +133,11 @@ def assignment_add(user_id: int):
     _assignment_choices(form)
     if form.validate_on_submit():
         raw = form.node_id.data or ""
-        try:
+        with PageChange() as change:
             if raw and not raw.isdigit():
                 raise InvalidInput({"node_id": _("Choose a scope from the list.")})
             user_service.grant(_me(), user_id, form.role_id.data, int(raw) if raw else None)
-        except DomainError as error:
-            _refused(error)
-        else:
-            db.session.commit()
+        if change.ok:
             flash(_("The role is assigned."), "success")
     else:
         flash(_("Choose a role and a scope."), "danger")
@@ -189,12 +149,9 @@ def assignment_add(user_id: int):
 def assignment_delete(user_id: int, assignment_id: int):
     """Take a role assignment away."""
     if ActionForm().validate_on_submit():
-        try:
+        with PageChange() as change:
             user_service.revoke(_me(), user_id, assignment_id)
-        except DomainError as error:
-            _refused(error)
-        else:
-            db.session.commit()
+        if change.ok:
             flash(_("The assignment is removed."), "success")
     return redirect(url_for("roles.user", user_id=user_id))
 
@@ -216,15 +173,9 @@ def role_new():
     """A custom role made by ticking permission categories."""
     form = RoleForm()
     if form.validate_on_submit():
-        try:
+        with PageChange(form) as change:
             role = service.create_role(_me(), form.name.data, form.permissions.data or [])
-        except InvalidInput as error:
-            db.session.rollback()
-            _put_errors(form, error)
-        except DomainError as error:
-            _refused(error)
-        else:
-            db.session.commit()
+        if change.ok:
             flash(_("The role is created."), "success")
             return redirect(url_for("roles.role", role_id=role.id))
     return render_template("roles/role_form.html", form=form, role=None)
@@ -241,18 +192,13 @@ def role(role_id: int):
     if request.method == "POST":
         form = RoleForm()
         if form.validate_on_submit():
-            try:
+            with PageChange(form) as change:
                 service.update_role(_me(), role_id, name=form.name.data,
                                     permissions=form.permissions.data or [])
-            except InvalidInput as error:
-                db.session.rollback()
-                _put_errors(form, error)
-            except DomainError as error:
-                _refused(error)
-                return redirect(url_for("roles.role", role_id=role_id))
-            else:
-                db.session.commit()
+            if change.ok:
                 flash(_("Saved."), "success")
+                return redirect(url_for("roles.role", role_id=role_id))
+            elif not isinstance(change.error, InvalidInput):
                 return redirect(url_for("roles.role", role_id=role_id))
     return render_template("roles/role_form.html", form=form, role=data,
                            action_form=ActionForm(), permissions=PERMISSIONS)
@@ -263,13 +209,10 @@ def role(role_id: int):
 def role_delete(role_id: int):
     """Delete a custom role nobody holds (a clear refusal otherwise)."""
     if ActionForm().validate_on_submit():
-        try:
+        with PageChange(success=_("The role is deleted.")) as change:
             service.delete_role(_me(), role_id)
-        except DomainError as error:
-            _refused(error)
+        if not change.ok:
             return redirect(url_for("roles.role", role_id=role_id))
-        db.session.commit()
-        flash(_("The role is deleted."), "success")
     return redirect(url_for("roles.roles"))
 
 
@@ -288,9 +231,6 @@ def access_home():
 @require("users.manage")
 def access_line_lookup():
     """Find a line by its number, then explain it."""
-    from corp.models import Line
-    from corp.service import scoped_lines
-    from corp.validators import ValidationError, normalize_msisdn
 
     text = request.args.get("number", "")[:40]
     try:
@@ -310,14 +250,14 @@ def access_line_lookup():
 @require("users.manage")
 def access_user(user_id: int):
     """What a user may do, and where."""
-    return render_template("roles/access_user.html", **service.explain_user(_me(), user_id))
+    return render_template("roles/access_user.html", **explain.explain_user(_me(), user_id))
 
 
 @bp.get("/admin/access/lines/<int:line_id>")
 @require("users.manage")
 def access_line(line_id: int):
     """Who may do what on a line, and through which role and assignment."""
-    return render_template("roles/access_line.html", **service.explain_line(_me(), line_id))
+    return render_template("roles/access_line.html", **explain.explain_line(_me(), line_id))
 
 
 # --- audit log -----------------------------------------------------------------------------
@@ -384,13 +324,9 @@ def company_new():
     """Onboard a company with its contract, root node and first global administrator."""
     form = CompanyForm()
     if form.validate_on_submit():
-        try:
+        with PageChange(form, catch=(InvalidInput,)) as change:
             company, admin, password = onboarding.create_company(_me(), form.data)
-        except InvalidInput as error:
-            db.session.rollback()
-            _put_errors(form, error)
-        else:
-            db.session.commit()
+        if change.ok:
             return render_template("roles/company_created.html", company=company, user=admin,
                                    password=password)
         return render_template("roles/company_new.html", form=form), 422

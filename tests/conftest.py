@@ -111,7 +111,8 @@ def rolled_back_app(database_url, **config):
     enforcer_cache().invalidate()
     with app.app_context():
         engine = db.engine
-        connection = engine.connect()
+        # Deferred: a second app on the same SQLite file (``make_app``) may still read.
+        connection = engine.connect().execution_options(sqlite_begin="deferred")
         outer = connection.begin()
         # Everything the app does goes through this connection (savepoints for its commits).
         db._app_engines[app][None] = connection

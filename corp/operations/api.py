@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from core import downloads, security_log
+from core.errors import NotFound
 from core.extensions import db
 from corp.models import Service, Tariff
 from corp.operations import jobs, rules, service
@@ -211,8 +212,6 @@ def job_results(job_id, fmt):
                                        sheet_title=f"job {job.id}")
     if fmt == "csv":
         return downloads.csv_response(f"job-{job.id}-results.csv", jobs.RESULT_COLUMNS, rows)
-    from core.errors import NotFound
-
     raise NotFound()
 
 

@@ -15,20 +15,23 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import contains_eager, lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import audit, background, downloads, uploads
+from auth.models import User
+from core import audit, background, downloads, sqlite, uploads
 from core.db import utcnow
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
 from corp import validators
-from corp.models import Line, LineEvent, LineService
+from corp.lines import scoped_lines
+from corp.models import BillingAccount, Line, LineEvent, LineService
 from corp.operations import rules
-from corp.operations.gateway import GatewayError, get_gateway
+from corp.operations.gateway import GatewayError, get_gateway, new_account_number
 from corp.operations.models import Job, JobItem, Operation
 from corp.operations.rules import ChangedMeanwhile, Refused
-from corp.service import LineFilter, filtered_lines, scoped_lines
+from corp.operations.service import _apply
+from corp.service import LineFilter, filtered_lines, line_filter
 from hierarchy.models import Node
 from roles import access
-from roles.permissions import COMPANY_SCOPE
+from roles.permissions import COMPANY_SCOPE, within_scopes
 
 CHUNK = 500
 MAX_LINES = 20_000
@@ -53,24 +56,15 @@ def _bulk_params(spec, params, actor) -> dict:
         rules._service(loaded["service_code"])
     if spec.name == "tariff_change":
         rules._tariff(loaded["tariff_code"])
-    if spec.name == "number_transfer" and loaded.get("billing_account_number"):
-        from corp.models import BillingAccount
-
-        # Another company's account answers exactly like an unknown number (no oracle).
-        if not db.session.scalar(select(BillingAccount.id).where(
+    # Another company's account answers exactly like an unknown number (no oracle).
+    if spec.name == "number_transfer" and loaded.get("billing_account_number") and not (
+            db.session.scalar(select(BillingAccount.id).where(
                 BillingAccount.number == loaded["billing_account_number"],
-                BillingAccount.company_id == actor.company_id)):
-            raise InvalidInput({"billing_account_number": _("No such billing account.")})
+                BillingAccount.company_id == actor.company_id))):
+        raise InvalidInput({"billing_account_number": _("No such billing account.")})
     if spec.name == "sms_send":
         rules.check_sms_send(Line(status="active"), loaded)
     return loaded
-
-
-def _line_filter(data: dict) -> LineFilter:
-    return LineFilter(q=(data.get("q") or "")[:200], node_id=data.get("node_id"),
-                      status=data.get("status") or None,
-                      tariff_code=data.get("tariff") or data.get("tariff_code") or None,
-                      billing_account_id=data.get("billing_account_id"))
 
 
 def select_lines(actor, selection: dict, with_services=False):
@@ -89,7 +83,7 @@ def select_lines(actor, selection: dict, with_services=False):
     elif key == "node_id":
         query = filtered_lines(actor, LineFilter(node_id=int(selection["node_id"])))
     elif key == "filter":
-        query = filtered_lines(actor, _line_filter(selection["filter"]))
+        query = filtered_lines(actor, line_filter(selection["filter"]))
     else:
         numbers = {}
         for raw in selection["msisdns"]:
@@ -121,10 +115,7 @@ def select_lines(actor, selection: dict, with_services=False):
 
 def _permitted(actor, permission):
     paths = access.scopes(actor, permission)
-    if COMPANY_SCOPE in paths:
-        return lambda line: True
-    prefixes = tuple(paths)
-    return lambda line: bool(prefixes) and line.node.path.startswith(prefixes)
+    return lambda line: within_scopes(line.node.path, paths)
 
 
 def preview(actor, type_name, params, selection: dict) -> dict:
@@ -179,8 +170,6 @@ def start_job(actor, type_name, params, selection: dict) -> Job:
 
 def _open_shared_account(actor, result) -> dict:
     """A bulk move "to a new account" moves every line to one new account, opened now."""
-    from corp.models import BillingAccount
-    from corp.operations.gateway import new_account_number
 
     ids = [i["line_id"] for i in result["items"] if i["outcome"] == "change"]
     if not ids:
@@ -219,8 +208,6 @@ def dispatch(job: Job) -> None:
 @background.job_kind("job")
 def run_job(job_id: int) -> None:
     """Work through the job's pending items, one transaction per chunk (commits)."""
-    from auth.models import User
-
     job = db.session.get(Job, job_id)
     if job is None or job.status in ("done", "cancelled", "failed"):
         return
@@ -251,6 +238,7 @@ def run_job(job_id: int) -> None:
         items = _refuse_no_longer_permitted(job, actor, items, lines)
         if not items:
             db.session.commit()
+            sqlite.let_writers_in(db.session)
             continue
         if job.type in get_gateway().batch_types:
             done, failed = _run_chunk_batched(job, items, lines, params, actor)
@@ -259,6 +247,8 @@ def run_job(job_id: int) -> None:
         db.session.execute(update(Job).where(Job.id == job_id).values(
             done=Job.done + done, failed=Job.failed + failed, heartbeat_at=utcnow()))
         db.session.commit()
+        # Between chunks the job holds no lock: other users' writes go in here.
+        sqlite.let_writers_in(db.session)
     job = db.session.get(Job, job_id)
     job.status, job.finished_at = "done", utcnow()
     db.session.commit()
@@ -301,8 +291,6 @@ def _item_objects(rows) -> list[JobItem]:
 
 def _run_chunk_per_line(job, items, lines, params, actor) -> tuple[int, int]:
     """Each line in its own savepoint: a refused or failed line does not stop the others."""
-    from corp.operations.service import _apply
-
     done = failed = 0
     for item in items:
         line = lines.get(item.line_id)

@@ -4,14 +4,16 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 
+from core.extensions import db
 from core.ui import NavItem, add_nav_item
+from corp.operations import api as operations_api
+from corp.operations import views
+from corp.operations.schemas import PARAMS_SCHEMAS, component_name
+from corp.operations.service import run_due
 
 
 def register(app, api, csrf) -> None:
     """Called by ``app.register_blueprints`` when this package is present."""
-    from corp.operations import api as operations_api
-    from corp.operations import views
-    from corp.operations.schemas import PARAMS_SCHEMAS, component_name
 
     app.register_blueprint(views.bp)
     for type_name, schema in PARAMS_SCHEMAS.items():
@@ -21,8 +23,7 @@ def register(app, api, csrf) -> None:
     api.register_blueprint(operations_api.blp)
     csrf.exempt(operations_api.blp)
     add_nav_item(NavItem("operations.operations", _l("Operations"), "lines.view"))
-    app.context_processor(lambda: {"line_operations": views.line_operations_context,
-                                   "bulk_enabled": True})
+    app.context_processor(lambda: {"bulk_enabled": True})
     app.cli.add_command(operations_command)
     from core.metrics import add_scrape_source
     from corp.operations import metrics
@@ -39,8 +40,6 @@ def operations_command():
 @with_appcontext
 def run_due_command():
     """Apply scheduled tariff changes, end voluntary blocks, expire promised payments."""
-    from core.extensions import db
-    from corp.operations.service import run_due
 
     counts = run_due()
     db.session.commit()

@@ -22,7 +22,7 @@ from core.ui import label
 from core.validation import clean_email
 from corp import validators
 from corp.models import BillingAccount, Line, Service, Tariff
-from corp.operations.models import ForwardingRule, FreeNumber, LineLimit, PromisedPayment
+from corp.operations.models import ForwardingRule, FreeNumber, LineLimit, Operation, PromisedPayment
 from corp.operations.schemas import PARAMS_SCHEMAS
 
 # Business caps (the operator's published conditions).
@@ -503,8 +503,6 @@ def check_settlement_method_set(account: BillingAccount, p: dict) -> str:
     if p["method"] == "advance" and account.balance < 0:
         raise Refused(_("Pay the debt (%(b)s ₽) before moving to advance settlement.",
                         b=account.balance))
-    from corp.operations.models import Operation
-
     waiting = db.session.scalar(select(Operation.id).where(
         Operation.billing_account_id == account.id, Operation.type == "settlement_method_set",
         Operation.status == "awaiting_operator"))

@@ -7,23 +7,25 @@ The caller commits; ``dispatch`` then hands pending operations to the background
 """
 
 import hashlib
+import uuid
 from datetime import date
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from auth.models import User
 from auth.reauth import require_recent_auth
 from core import audit, background
 from core.db import utcnow
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
-from corp.models import BillingAccount, Line, LineEvent
+from corp.models import BillingAccount, Line, LineEvent, Service, Tariff
 from corp.operations import rules, signals
 from corp.operations.gateway import GatewayError, get_gateway
-from corp.operations.models import OPERATION_STATUSES, Operation, PromisedPayment
+from corp.operations.models import OPERATION_STATUSES, LineLimit, Operation, PromisedPayment
 from corp.operations.rules import ChangedMeanwhile, Refused
 from corp.service import get_line
 from hierarchy.models import Node
@@ -190,16 +192,12 @@ def _target(operation: Operation):
 
 
 def _actor(user_id):
-    from auth.models import User
-
     return db.session.get(User, user_id) if user_id else None
 
 
 def author_may_still_act(operation: Operation, target) -> bool:
     """Whether the operation's author may still do it now (active, permission on the
     target): work that runs later asks again, as bulk jobs do per chunk."""
-    from flask import g, has_app_context
-
     author = _actor(operation.requested_by)
     if author is None or not author.active or author.company_id != operation.company_id:
         return False
@@ -243,6 +241,45 @@ def dispatch(operation: Operation) -> None:
 
 
 # --- Reading --------------------------------------------------------------------------------
+
+
+def line_card_operations(actor, line: Line) -> dict:
+    """What the line card's operation sections show for ``line`` (plain lists and objects;
+    the card view passes it to the template)."""
+    permissions = access.permissions_at(actor, line.node.path)
+    # The simulated operator's free-number pool, stocked once: the card's view commits it, so
+    # a page view does not roll the stock back and insert it again on every view.
+    pool_stocked = "lines.number_change" in permissions and rules.ensure_free_pool()
+    connected = {ls.service.code for ls in line.services}
+    services = db.session.scalars(select(Service).where(Service.active)
+                                  .order_by(Service.name)).all()
+    account = line.billing_account
+    return {
+        "key": uuid.uuid4().hex,  # the forms' idempotency key
+        "connected": [s for s in services if s.code in connected],
+        "available": [s for s in services if s.code not in connected
+                      and (not s.tariff_codes or line.tariff.code in s.tariff_codes)],
+        "tariffs": db.session.scalars(select(Tariff).where(Tariff.active)
+                                      .order_by(Tariff.monthly_fee)).all(),
+        "forwarding": rules.forwarding_rules(line.id),
+        "limits": {lim.kind: lim for lim in db.session.scalars(
+            select(LineLimit).where(LineLimit.line_id == line.id))},
+        "free_numbers": (rules.offered_numbers(line) if "lines.number_change" in permissions
+                         else []),
+        "accounts": db.session.scalars(select(BillingAccount).where(
+            BillingAccount.contract_id == account.contract_id,
+            BillingAccount.id != account.id).order_by(BillingAccount.number)).all(),
+        "promised": db.session.scalar(select(PromisedPayment).where(
+            PromisedPayment.billing_account_id == account.id,
+            PromisedPayment.status == "active")),
+        "account": account,
+        "account_perms": {p for p in ("accounts.bill_delivery", "accounts.settlement_method")
+                          if access.can(actor, p, COMPANY_SCOPE)},
+        "recent": list_operations(actor, line_id=line.id, limit=5),
+        "max_promised": rules.PROMISED_PAYMENT_MAX,
+        "types": rules.TYPES,
+        "pool_stocked": bool(pool_stocked),
+    }
 
 
 def _visible(actor):

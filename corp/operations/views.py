@@ -1,24 +1,24 @@
 """Pages: the line card's operation forms, bulk selection and preview, the Operations page,
 a job's progress, the operator's approval queue. Thin: parse the form, call the service."""
 
-import uuid
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, PageChange
 from core.extensions import db
 from core.validation import parse_int
-from corp.models import BillingAccount, Service, Tariff
+from corp.models import BillingAccount, Line, Service, Tariff
 from corp.operations import jobs, rules, service
-from corp.operations.models import JOB_STATUSES, OPERATION_STATUSES, LineLimit, PromisedPayment
-from roles import access
+from corp.operations.models import JOB_STATUSES, OPERATION_STATUSES
+from hierarchy.service import get_node
 from roles.access import operator_staff, require
-from roles.permissions import COMPANY_SCOPE
 
 bp = Blueprint("operations", __name__)
+# Refusals a page shows as a message (others answer the error page: 403, 404).
+REFUSALS = (InvalidInput, Conflict)
 
 # Form fields of each type (the parameter names of the contract).
 FORM_FIELDS = {
@@ -69,14 +69,6 @@ def params_from_form(type_name: str, form) -> dict:
     return params
 
 
-def _flash_error(error) -> None:
-    message = str(error.message)
-    fields = getattr(error, "errors", {}) or {}
-    details = [f"{k}: {'; '.join(map(str, v))}" for k, v in fields.items()
-               if k != "_schema" and str(v[0]) != message]
-    flash(" ".join([message, *details]), "danger")
-
-
 def _flash_operation(operation) -> None:
     if operation.status == "done":
         flash(_("Done: %(s)s", s=(operation.result or {}).get("summary", operation.type)),
@@ -100,16 +92,13 @@ def _int(value):
 def line_operation(line_id: int):
     """Run one operation from the line card."""
     type_name = request.form.get("type", "")
-    try:
+    with PageChange(catch=REFUSALS) as change:
         operation = service.submit_line_operation(
             current_user, line_id, type_name, params_from_form(type_name, request.form),
             version=_int(request.form.get("version")),
             idempotency_key=request.form.get("idempotency_key") or None)
-    except (InvalidInput, Conflict) as error:
-        db.session.rollback()
-        _flash_error(error)
+    if not change.ok:
         return redirect(url_for("corp.line", line_id=line_id) + f"#op-{type_name}")
-    db.session.commit()
     service.dispatch(operation)
     _flash_operation(operation)
     return redirect(url_for("corp.line", line_id=line_id))
@@ -121,58 +110,16 @@ def account_operation(account_id: int):
     """Run a billing-account operation (from a line card); back to that card."""
     type_name = request.form.get("type", "")
     back = url_for("corp.line", line_id=_int(request.form.get("line_id")) or 0)
-    try:
+    with PageChange(catch=REFUSALS) as change:
         operation = service.submit_account_operation(
             current_user, account_id, type_name, params_from_form(type_name, request.form),
             version=_int(request.form.get("version")),
             idempotency_key=request.form.get("idempotency_key") or None)
-    except (InvalidInput, Conflict) as error:
-        db.session.rollback()
-        _flash_error(error)
+    if not change.ok:
         return redirect(back)
-    db.session.commit()
     service.dispatch(operation)
     _flash_operation(operation)
     return redirect(back)
-
-
-def line_operations_context(line) -> dict:
-    """What the card's operation sections need (called from the card template)."""
-    from corp.operations.rules import ensure_free_pool, forwarding_rules, offered_numbers
-
-    perms = access.permissions_at(current_user, line.node.path)
-    if "lines.number_change" in perms and ensure_free_pool():
-        # Keep the simulated operator's pool once stocked: a page view that only read would
-        # roll it back and stock it again (200 inserts) on every view of every card.
-        db.session.commit()
-    connected = {ls.service.code for ls in line.services}
-    services = db.session.scalars(select(Service).where(Service.active)
-                                  .order_by(Service.name)).all()
-    account = line.billing_account
-    return {
-        "key": uuid.uuid4().hex,
-        "connected": [s for s in services if s.code in connected],
-        "available": [s for s in services if s.code not in connected
-                      and (not s.tariff_codes or line.tariff.code in s.tariff_codes)],
-        "tariffs": db.session.scalars(select(Tariff).where(Tariff.active)
-                                      .order_by(Tariff.monthly_fee)).all(),
-        "forwarding": forwarding_rules(line.id),
-        "limits": {lim.kind: lim for lim in db.session.scalars(
-            select(LineLimit).where(LineLimit.line_id == line.id))},
-        "free_numbers": offered_numbers(line) if "lines.number_change" in perms else [],
-        "accounts": db.session.scalars(select(BillingAccount).where(
-            BillingAccount.contract_id == account.contract_id,
-            BillingAccount.id != account.id).order_by(BillingAccount.number)).all(),
-        "promised": db.session.scalar(select(PromisedPayment).where(
-            PromisedPayment.billing_account_id == account.id,
-            PromisedPayment.status == "active")),
-        "account": account,
-        "account_perms": {p for p in ("accounts.bill_delivery", "accounts.settlement_method")
-                          if access.can(current_user, p, COMPANY_SCOPE)},
-        "recent": service.list_operations(current_user, line_id=line.id, limit=5),
-        "max_promised": rules.PROMISED_PAYMENT_MAX,
-        "types": rules.TYPES,
-    }
 
 
 # --- The Operations page -------------------------------------------------------------------
@@ -192,8 +139,6 @@ def operations():
     job_id = _int(request.args.get("job_id"))
     items = service.list_operations(current_user, line_id=line_id, status=status,
                                     type_name=type_name, job_id=job_id, limit=100)
-    from corp.models import Line
-
     msisdns = dict(db.session.execute(select(Line.id, Line.msisdn).where(
         Line.id.in_({o.line_id for o in items if o.line_id}))).all())
     return render_template(
@@ -221,13 +166,10 @@ def job(job_id: int):
 @require("lines.view")
 def cancel_job(job_id: int):
     """Stop the job."""
-    try:
+    with PageChange(catch=(Conflict,)) as change:
         jobs.cancel_job(current_user, job_id)
-        db.session.commit()
+    if change.ok:
         flash(_("The job is being cancelled."), "info")
-    except Conflict as error:
-        db.session.rollback()
-        _flash_error(error)
     return redirect(url_for("operations.job", job_id=job_id))
 
 
@@ -235,14 +177,11 @@ def cancel_job(job_id: int):
 @require("lines.view")
 def resume_job(job_id: int):
     """Continue a job whose worker died."""
-    try:
+    with PageChange(catch=(Conflict,)) as change:
         found = jobs.resume_job(current_user, job_id)
-        db.session.commit()
+    if change.ok:
         jobs.dispatch(found)
         flash(_("The job continues with the lines not done."), "info")
-    except Conflict as error:
-        db.session.rollback()
-        _flash_error(error)
     return redirect(url_for("operations.job", job_id=job_id))
 
 
@@ -281,8 +220,6 @@ def bulk():
         "type", "block")
     node = None
     if selection.get("node_id"):
-        from hierarchy.service import get_node
-
         node = get_node(current_user, selection["node_id"])
     context = {"selection": selection, "type_name": type_name, "node": node,
                "bulk_types": rules.BULK_TYPES, "preview": None,
@@ -293,19 +230,18 @@ def bulk():
                "form": request.form if request.method == "POST" else {}}
     if request.method == "POST":
         params = params_from_form(type_name, request.form)
-        try:
-            if request.form.get("action") == "run":
+        if request.form.get("action") == "run":
+            with PageChange(catch=REFUSALS) as change:
                 found = jobs.start_job(current_user, type_name, params, selection)
-                db.session.commit()
+            if change.ok:
                 jobs.dispatch(found)
                 return redirect(url_for("operations.job", job_id=found.id))
-            preview = jobs.preview(current_user, type_name, params, selection)
-            # Refusals first: they are what the user has to read.
-            preview["items"].sort(key=lambda i: i["outcome"] != "refused")
-            context["preview"] = preview
-        except (InvalidInput, Conflict) as error:
-            db.session.rollback()
-            _flash_error(error)
+        else:
+            with PageChange(catch=REFUSALS) as change:
+                preview = jobs.preview(current_user, type_name, params, selection)
+                # Refusals first: they are what the user has to read.
+                preview["items"].sort(key=lambda i: i["outcome"] != "refused")
+                context["preview"] = preview
     return render_template("operations/bulk.html", **context)
 
 
@@ -330,11 +266,7 @@ def approvals():
 def decide(operation_id: int):
     """Approve or reject one operation."""
     approve = request.form.get("decision") == "approve"
-    try:
+    with PageChange(catch=REFUSALS,
+                    success=_("Approved and applied.") if approve else _("Rejected.")):
         service.decide(current_user, operation_id, approve, request.form.get("reason", "")[:300])
-        db.session.commit()
-        flash(_("Approved and applied.") if approve else _("Rejected."), "success")
-    except (InvalidInput, Conflict) as error:
-        db.session.rollback()
-        _flash_error(error)
     return redirect(url_for("operations.approvals"))

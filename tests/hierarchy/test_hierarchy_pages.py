@@ -177,13 +177,20 @@ def test_export_download(login_as):
 def test_tree_page_money_matches_the_money_filter(app):
     from decimal import Decimal
 
-    from core.ui import money
-    from hierarchy.views import _fast_money
+    from flask_babel import format_decimal
 
-    with app.test_request_context():
-        fast = _fast_money()
-        for value in (Decimal(0), Decimal("1234567.5"), Decimal("30238.00"), None):
-            assert fast(value) == money(value)
+    from core.ui import money_formatter
+
+    # The tree's formatter (symbols looked up once) writes what Babel's own formatting does.
+    def money(value):
+        return format_decimal(value or 0, format="#,##0.00") + " ₽"
+
+    for locale in ("ru", "en"):
+        with app.test_request_context(headers={"Accept-Language": locale}):
+            fast = money_formatter()
+            for value in (Decimal(0), Decimal("1234567.5"), Decimal("30238.00"), None,
+                          Decimal("-42.126")):
+                assert fast(value) == money(value)
 
 
 def test_big_trees_render_a_few_levels_and_load_the_rest(login_as, nodes, monkeypatch):

@@ -38,9 +38,13 @@ def queue():
 
 @pytest.fixture
 def celery_app(celery_db, queue):
+    # The test only watches (its writes are short): its transactions begin deferred, so that
+    # one left open between two looks never holds SQLite's write lock (see core/sqlite.py).
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": celery_db,
                       "CELERY_BROKER_URL": REDIS, "CELERY_TASK_QUEUE": queue,
-                      "OPERATIONS_JOB_STALE_SECONDS": 0})
+                      "OPERATIONS_JOB_STALE_SECONDS": 0,
+                      "SQLALCHEMY_ENGINE_OPTIONS": {
+                          "execution_options": {"sqlite_begin": "deferred"}}})
     with app.app_context():
         yield app
         db.session.remove()
