@@ -96,6 +96,7 @@ def request_recovery(email: str) -> None:
     email = clean_email(email)
     if email is None:
         raise InvalidInput({"email": _("Enter a valid e-mail address.")})
+    email = email.lower()  # stored addresses are lower-case (``auth.service.normalize_email``)
     user = db.session.scalar(select(User).where(User.email == email))
     code = _new_code()
     digest = code_digest("recovery", code)  # the same work for an unknown address
@@ -154,6 +155,7 @@ def request_email_change(user: User, new_email: str) -> None:
     new_email = clean_email(new_email)
     if new_email is None:
         raise InvalidInput({"new_email": _("Enter a valid e-mail address.")})
+    new_email = new_email.lower()  # stored addresses are lower-case
     if new_email == user.email:
         raise InvalidInput({"new_email": _("This is already your e-mail address.")})
     require_recent_auth(user, "email.change")
