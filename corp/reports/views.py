@@ -27,7 +27,7 @@ from corp.reports import jobs as report_jobs
 from corp.reports.mailing import send_report
 from hierarchy.models import Node
 from roles import access
-from roles.access import authenticated, require
+from roles.access import require
 
 bp = Blueprint("reports", __name__)
 
@@ -179,7 +179,7 @@ def send():
 
 
 @bp.get("/reports/charts/<name>.svg")
-@authenticated
+@require("reports.view")
 def chart(name: str):
     """A dashboard chart as SVG (server-rendered, no script needed to read it)."""
     svg = charts.render(current_user, name)

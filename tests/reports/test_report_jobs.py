@@ -96,6 +96,7 @@ def test_big_reports_go_to_the_background_from_the_page(client, login_as, app):
 
 def test_dashboard_shows_charts_as_svg(client, login_as):
     login_as(ACCOUNTANT)
+    assert client.get("/reports/charts/no_such_chart.svg").status_code == 404
     page = client.get("/dashboard")
     assert b'data-testid="chart-spend_by_branch"' in page.data
     for name in ("spend_by_branch", "trend", "top_lines", "idle_lines", "saving"):
@@ -108,4 +109,5 @@ def test_dashboard_shows_charts_as_svg(client, login_as):
 def test_no_charts_without_reports_permission(client, login_as):
     login_as("sales.head@romashka.example")
     assert b"chart-spend_by_branch" not in client.get("/dashboard").data
-    assert client.get("/reports/charts/trend.svg").status_code == 404
+    # Refused like every other reports page (403), an unknown chart is a 404.
+    assert client.get("/reports/charts/trend.svg").status_code == 403
