@@ -86,7 +86,7 @@ class Defaults:
     SCHEDULE_RUN_DUE = "5 0 * * *"
     SCHEDULE_CLEANUP = "30 3 * * *"
     SCHEDULE_CLOSE_MONTH = "10 1 1 * *"
-    # Clean-up: generated report files older than this many days are removed.
+    # Report files (background report jobs write them; the clean-up removes old ones).
     REPORT_FILES_DIR = None  # default: instance/reports
     REPORT_FILES_MAX_AGE_DAYS = 30
     # Outgoing mail (Flask-Mail's names). No MAIL_SERVER: messages are written as .eml

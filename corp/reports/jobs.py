@@ -84,7 +84,9 @@ def dispatch(job: Job) -> None:
 
 
 def storage_dir() -> Path:
-    path = Path(current_app.config.get("REPORTS_DIR")
+    """Where report files are written: ``REPORT_FILES_DIR``, the folder the nightly clean-up
+    (``corp.schedule.cleanup``) empties of old files."""
+    path = Path(current_app.config.get("REPORT_FILES_DIR")
                 or os.path.join(current_app.instance_path, "reports"))
     path.mkdir(parents=True, exist_ok=True)
     return path

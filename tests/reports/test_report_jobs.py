@@ -111,3 +111,24 @@ def test_no_charts_without_reports_permission(client, login_as):
     assert b"chart-spend_by_branch" not in client.get("/dashboard").data
     # Refused like every other reports page (403), an unknown chart is a 404.
     assert client.get("/reports/charts/trend.svg").status_code == 403
+
+
+def test_nightly_cleanup_removes_the_files_report_jobs_write(client, api_token, runner):
+    """One setting (REPORT_FILES_DIR): the clean-up empties the folder reports write to."""
+    import os
+    import time
+
+    headers = api_token(ACCOUNTANT)
+    response = client.post("/api/v1/reports", headers=headers, json={
+        "type": "inventory", "format": "csv", "params": {}})
+    assert response.status_code == 202, response.json
+    job_id = response.json["id"]
+    path = Path(db.session.get(ReportFile, job_id).path)
+    assert path.is_file()
+    assert client.get(f"/api/v1/jobs/{job_id}/download", headers=headers).status_code == 200
+    long_ago = time.time() - 40 * 86400
+    os.utime(path, (long_ago, long_ago))
+    result = runner.invoke(args=["cleanup"])
+    assert result.exit_code == 0, result.output
+    assert not path.exists()
+    assert client.get(f"/api/v1/jobs/{job_id}/download", headers=headers).status_code == 404

@@ -320,7 +320,7 @@ def _new_package_objects(admin, line, files) -> dict:
 def files(app, tmp_path):
     """Attachments, reports and mail of the table's objects live in this test's folder."""
     app.config["REQUEST_ATTACHMENTS_DIR"] = str(tmp_path / "attachments")
-    app.config["REPORTS_DIR"] = str(tmp_path / "reports")
+    app.config["REPORT_FILES_DIR"] = str(tmp_path / "reports")
     app.config["MAIL_OUTBOX_DIR"] = str(tmp_path / "outbox")
     app.config["OPERATIONS_EXECUTOR"] = "eager"
     return tmp_path
