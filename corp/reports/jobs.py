@@ -24,7 +24,6 @@ from corp.reports import builders, formats
 from corp.reports.models import ReportFile
 
 JOB_TYPE = "report"
-DEFAULT_RETENTION_HOURS = 24
 
 
 def validate_request(actor, report_type: str, fmt: str, params: dict) -> tuple[Period, dict]:
@@ -93,7 +92,7 @@ def storage_dir() -> Path:
 
 
 def _retention() -> timedelta:
-    hours = current_app.config.get("REPORT_RETENTION_HOURS", DEFAULT_RETENTION_HOURS)
+    hours = current_app.config["REPORT_RETENTION_HOURS"]
     return timedelta(hours=float(hours))
 
 

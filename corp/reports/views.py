@@ -31,9 +31,7 @@ from roles.access import require
 
 bp = Blueprint("reports", __name__)
 
-# Reports over every line of the scope go to the background above this many lines.
 BIG_TYPES = {"expenses", "inventory", "tariff_advice", "idle_lines", "operations"}
-DEFAULT_INLINE_MAX_LINES = 5000
 SCREEN_ROWS = 200
 
 
@@ -51,7 +49,7 @@ def _scope_nodes():
 
 
 def _is_big(report_type: str, params: dict) -> bool:
-    limit = current_app.config.get("REPORT_INLINE_MAX_LINES", DEFAULT_INLINE_MAX_LINES)
+    limit = current_app.config["REPORT_INLINE_MAX_LINES"]
     if report_type == "call_detail":
         return False
     if report_type not in BIG_TYPES:
