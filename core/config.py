@@ -95,7 +95,7 @@ class Defaults:
     SCHEDULE_RUN_DUE = "5 0 * * *"
     SCHEDULE_CLEANUP = "30 3 * * *"
     SCHEDULE_CLOSE_MONTH = "10 1 1 * *"
-    # Clean-up: generated report files older than this many days are removed.
+    # Report files (background report jobs write them; the clean-up removes old ones).
     REPORT_FILES_DIR = None  # default: instance/reports
     REPORT_FILES_MAX_AGE_DAYS = 30
     # Outgoing mail (Flask-Mail's names). No MAIL_SERVER: messages are written as .eml
@@ -119,6 +119,31 @@ class Defaults:
     OTP_ISSUER = "Virtual Manager"
     RECOVERY_RATE_LIMIT_PER_SOURCE = "20 per hour"
     RECOVERY_RATE_LIMIT_PER_ADDRESS = "5 per hour"
+    # Key material for account secrets (TOTP seeds) at rest; None: derived from SECRET_KEY.
+    ACCOUNT_SECRETS_KEY = None
+    # Signing key and database URL; None: filled in by ``load_config`` (generated key file,
+    # SQLite in the instance folder).
+    SECRET_KEY = None
+    SQLALCHEMY_DATABASE_URI = None
+    # Tests only: keep the SQLite database in memory (no instance file).
+    SQLITE_MEMORY = False
+    # Billing. VAT: ((first day "YYYY-MM-DD", rate in percent), ...); None: the built-in
+    # table of ``corp.billing.money`` (20 % from 2019, 22 % from 2026).
+    VAT_RATES = None
+    # Roaming price table replacing ``corp.billing.rating.DEFAULT_ROAMING_PRICES``; None: it.
+    BILLING_ROAMING_PRICES = None
+    # The seller printed on invoices, acts and VAT invoices (name, inn, kpp, address, bank
+    # details), merged over built-in placeholders; None: the placeholders and OPERATOR_NAME.
+    OPERATOR_DETAILS = None
+    # Reports: hours a background report's file is kept for its owner.
+    REPORT_RETENTION_HOURS = 24
+    # Reports over more lines than this run as background jobs instead of on the page.
+    REPORT_INLINE_MAX_LINES = 5000
+    # PDF reports with more detail rows than this are rendered in parallel chunks ...
+    PDF_PARALLEL_MIN_ROWS = 600
+    # ... of this many pages each, by this many processes (None: the number of CPUs).
+    PDF_PAGES_PER_CHUNK = 12
+    PDF_WORKERS = None
 
 
 def _flag(value: str) -> bool:

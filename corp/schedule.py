@@ -18,7 +18,6 @@ import importlib
 import importlib.util
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import click
 from celery.schedules import crontab, schedule
@@ -76,9 +75,9 @@ def run_due_work() -> dict:
 def cleanup() -> dict:
     """Remove old report files and throttle rows that no longer lock an e-mail."""
     from auth.models import LoginThrottle
+    from corp.reports.jobs import storage_dir
 
-    folder = Path(current_app.config.get("REPORT_FILES_DIR")
-                  or Path(current_app.instance_path) / "reports")
+    folder = storage_dir()  # the very folder report jobs write to
     cutoff = time.time() - int(current_app.config["REPORT_FILES_MAX_AGE_DAYS"]) * 86400
     files = 0
     if folder.is_dir():

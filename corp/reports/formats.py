@@ -109,13 +109,11 @@ def pdf_header(report: Report) -> dict:
     return {"left": report.company, "right": " · ".join(x for x in (report.title, period) if x)}
 
 
-# Above this many detail rows a PDF is rendered in parallel chunks (``pdf_parallel``).
-DEFAULT_PARALLEL_MIN_ROWS = 600
 
 
 def pdf_bytes(report: Report) -> bytes:
     """The report as PDF (scope note on the first page, page X of Y on every page)."""
-    limit = current_app.config.get("PDF_PARALLEL_MIN_ROWS", DEFAULT_PARALLEL_MIN_ROWS)
+    limit = current_app.config["PDF_PARALLEL_MIN_ROWS"]
     tables = list(report.summary)
     if report.detail_in_pdf and report.detail is not None:
         tables.append(report.detail)

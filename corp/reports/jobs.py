@@ -24,7 +24,6 @@ from corp.reports import builders, formats
 from corp.reports.models import ReportFile
 
 JOB_TYPE = "report"
-DEFAULT_RETENTION_HOURS = 24
 
 
 def validate_request(actor, report_type: str, fmt: str, params: dict) -> tuple[Period, dict]:
@@ -84,14 +83,16 @@ def dispatch(job: Job) -> None:
 
 
 def storage_dir() -> Path:
-    path = Path(current_app.config.get("REPORTS_DIR")
+    """Where report files are written: ``REPORT_FILES_DIR``, the folder the nightly clean-up
+    (``corp.schedule.cleanup``) empties of old files."""
+    path = Path(current_app.config.get("REPORT_FILES_DIR")
                 or os.path.join(current_app.instance_path, "reports"))
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def _retention() -> timedelta:
-    hours = current_app.config.get("REPORT_RETENTION_HOURS", DEFAULT_RETENTION_HOURS)
+    hours = current_app.config["REPORT_RETENTION_HOURS"]
     return timedelta(hours=float(hours))
 
 

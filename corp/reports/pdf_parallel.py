@@ -20,7 +20,6 @@ from flask_babel import gettext as _
 from core.pdf import ASSET_BASE_URL, css_string, make_url_fetcher, render_html, static_root
 
 ROWS_PER_PAGE = 26
-PAGES_PER_CHUNK = 12
 
 
 def _render_chunk(html: str, root: str) -> bytes:
@@ -73,7 +72,7 @@ def render_table_pdf(context: dict, long_tables: list[dict], *, title: str, auth
     if cover_pages != 1:
         cover_pdf = cover(total_pages)
     chunks = []
-    per_chunk = int(current_app.config.get("PDF_PAGES_PER_CHUNK") or PAGES_PER_CHUNK)
+    per_chunk = int(current_app.config["PDF_PAGES_PER_CHUNK"])
     for start in range(0, len(pages), per_chunk):
         chunks.append(render_html("reports/pdf/chunk.html", {
             **context, "cover": False, "pages": pages[start:start + per_chunk],

@@ -27,13 +27,11 @@ from corp.reports import jobs as report_jobs
 from corp.reports.mailing import send_report
 from hierarchy.models import Node
 from roles import access
-from roles.access import authenticated, require
+from roles.access import require
 
 bp = Blueprint("reports", __name__)
 
-# Reports over every line of the scope go to the background above this many lines.
 BIG_TYPES = {"expenses", "inventory", "tariff_advice", "idle_lines", "operations"}
-DEFAULT_INLINE_MAX_LINES = 5000
 SCREEN_ROWS = 200
 
 
@@ -51,7 +49,7 @@ def _scope_nodes():
 
 
 def _is_big(report_type: str, params: dict) -> bool:
-    limit = current_app.config.get("REPORT_INLINE_MAX_LINES", DEFAULT_INLINE_MAX_LINES)
+    limit = current_app.config["REPORT_INLINE_MAX_LINES"]
     if report_type == "call_detail":
         return False
     if report_type not in BIG_TYPES:
@@ -179,7 +177,7 @@ def send():
 
 
 @bp.get("/reports/charts/<name>.svg")
-@authenticated
+@require("reports.view")
 def chart(name: str):
     """A dashboard chart as SVG (server-rendered, no script needed to read it)."""
     svg = charts.render(current_user, name)

@@ -59,7 +59,7 @@ def small_company(app):
 def report_settings(app, tmp_path):
     """Report jobs run inline; their files and mail go to this test's folder."""
     app.config["OPERATIONS_EXECUTOR"] = "eager"
-    app.config["REPORTS_DIR"] = str(tmp_path / "reports")
+    app.config["REPORT_FILES_DIR"] = str(tmp_path / "reports")
     app.config["MAIL_OUTBOX_DIR"] = str(tmp_path / "outbox")
 
 

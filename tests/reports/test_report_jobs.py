@@ -96,6 +96,7 @@ def test_big_reports_go_to_the_background_from_the_page(client, login_as, app):
 
 def test_dashboard_shows_charts_as_svg(client, login_as):
     login_as(ACCOUNTANT)
+    assert client.get("/reports/charts/no_such_chart.svg").status_code == 404
     page = client.get("/dashboard")
     assert b'data-testid="chart-spend_by_branch"' in page.data
     for name in ("spend_by_branch", "trend", "top_lines", "idle_lines", "saving"):
@@ -108,4 +109,26 @@ def test_dashboard_shows_charts_as_svg(client, login_as):
 def test_no_charts_without_reports_permission(client, login_as):
     login_as("sales.head@romashka.example")
     assert b"chart-spend_by_branch" not in client.get("/dashboard").data
-    assert client.get("/reports/charts/trend.svg").status_code == 404
+    # Refused like every other reports page (403), an unknown chart is a 404.
+    assert client.get("/reports/charts/trend.svg").status_code == 403
+
+
+def test_nightly_cleanup_removes_the_files_report_jobs_write(client, api_token, runner):
+    """One setting (REPORT_FILES_DIR): the clean-up empties the folder reports write to."""
+    import os
+    import time
+
+    headers = api_token(ACCOUNTANT)
+    response = client.post("/api/v1/reports", headers=headers, json={
+        "type": "inventory", "format": "csv", "params": {}})
+    assert response.status_code == 202, response.json
+    job_id = response.json["id"]
+    path = Path(db.session.get(ReportFile, job_id).path)
+    assert path.is_file()
+    assert client.get(f"/api/v1/jobs/{job_id}/download", headers=headers).status_code == 200
+    long_ago = time.time() - 40 * 86400
+    os.utime(path, (long_ago, long_ago))
+    result = runner.invoke(args=["cleanup"])
+    assert result.exit_code == 0, result.output
+    assert not path.exists()
+    assert client.get(f"/api/v1/jobs/{job_id}/download", headers=headers).status_code == 404
