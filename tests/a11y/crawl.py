@@ -1,8 +1,9 @@
 """Crawl the portal as a user sees it and check every page with axe-core and at phone width.
 
 Pages join by being linked: the crawl starts from the page a user lands on after signing in
-(its menu is on every page) and follows same-origin ``<a href>`` links, one page per URL
-pattern (digits become ``{id}``, query values are ignored), up to ``MAX_PAGES``.
+(its menu is on every page) and follows same-origin ``<a href>`` links and GET forms (submitted
+with their defaults: a report, a line's call detail), one page per URL pattern (digits become
+``{id}``, query values are ignored except ``VARIANT_KEYS``), up to ``MAX_PAGES``.
 axe-core comes from the npm package pinned in ``tests/a11y/package-lock.json`` (installed by
 ``scripts/ensure-axe``) and is evaluated through the DevTools protocol, so the pages keep
 their Content-Security-Policy: nothing of it is ever served to users.
@@ -22,7 +23,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 EXTRA_RULES = ["empty-table-header"]
 DESKTOP = {"width": 1400, "height": 900}
 PHONE = {"width": 390, "height": 844}
-MAX_PAGES = 60  # distinct URL patterns per user and language: keeps the crawl bounded
+MAX_PAGES = 150  # distinct URL patterns per user and language: keeps the crawl bounded
 
 # Never followed: leaving the session, the API, assets, and downloads (files, not pages).
 SKIP_PATH = re.compile(r"^/(api/|static/|logout\b|language\b)")
@@ -30,6 +31,9 @@ DOWNLOAD_PATH = re.compile(
     r"(\.(csv|xlsx|xls|pdf|json|zip|xml|txt)$|/(export|download)s?(/|$))", re.I
 )
 LIST_KEYS = {"page", "per_page", "sort", "dir", "order"}
+# Query keys whose value makes another page (each report kind has its own tables); a GET form
+# with a select of that name is followed once per option.
+VARIANT_KEYS = ["type"]
 DOWNLOAD_FORMATS = {"csv", "xlsx", "xls", "pdf", "json", "zip", "xml"}
 
 
@@ -44,7 +48,9 @@ def pattern(url: str) -> str:
     """The page kind of a URL: digits become ``{id}``, only the query's keys count (not
     paging or sorting: another page or order of a list is the same page)."""
     parts = urlsplit(url)
-    keys = sorted({k for k, _ in parse_qsl(parts.query, keep_blank_values=True)} - LIST_KEYS)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    keys = sorted({f"{k}={v}" if k in VARIANT_KEYS else k for k, v in query
+                   if k not in LIST_KEYS})
     path = re.sub(r"\d+", "{id}", parts.path)
     return path + ("?" + "&".join(keys) if keys else "")
 
@@ -139,7 +145,9 @@ def crawl(page, origin: str, who: str, start: str | None = None) -> CrawlReport:
         queued.add(landed)
         if not page.evaluate("() => typeof window.vmA11y !== 'undefined'"):
             page.evaluate(source)
-        for link in page.evaluate("() => vmA11y.links()"):
+        links = page.evaluate("() => vmA11y.links()")
+        links += page.evaluate("(keys) => vmA11y.formLinks(keys)", VARIANT_KEYS)
+        for link in links:
             key = pattern(link)
             if key not in queued and followable(link, origin):
                 queued.add(key)

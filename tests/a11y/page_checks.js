@@ -42,6 +42,29 @@ window.vmA11y = (() => {
       .filter((a) => !a.hasAttribute('download'))
       .map((a) => a.href.split('#')[0]),
 
+    // Pages behind a GET form (a report, a line's call detail): the URL the form submits with
+    // its defaults, and one per option of a select named in ``variantKeys`` (the report kind).
+    // GET forms only read, like links; POST forms are never submitted.
+    formLinks: (variantKeys) => {
+      const out = [];
+      document.querySelectorAll('form').forEach((form) => {
+        if ((form.getAttribute('method') || 'get').toLowerCase() !== 'get') return;
+        // getAttribute: a control named "action" shadows form.action (the audit filter).
+        const url = new URL(form.getAttribute('action') || location.href, location.href);
+        url.search = new URLSearchParams(new FormData(form)).toString();
+        out.push(url.href);
+        form.querySelectorAll('select[name]').forEach((select) => {
+          if (!variantKeys.includes(select.name)) return;
+          Array.from(select.options).forEach((option) => {
+            const variant = new URL(url.href);
+            variant.searchParams.set(select.name, option.value);
+            out.push(variant.href);
+          });
+        });
+      });
+      return out;
+    },
+
     // Open collapsed sections so that axe checks what they hold; the tree's nodes, which
     // load their content when opened, stay as they are.
     openDetails: () => document.querySelectorAll('details:not([open])').forEach((d) => {
@@ -97,7 +120,9 @@ window.vmA11y = (() => {
         for (const el of document.body.querySelectorAll('*')) {
           const right = el.getBoundingClientRect().right;
           const parent = el.parentElement;
-          if (right > width + 1 && !el.closest('.table-responsive')
+          const scrolled = el.closest('.table-responsive')
+            && getComputedStyle(el).position !== 'absolute';  // absolute ones may escape it
+          if (right > width + 1 && !scrolled
               && (el.children.length === 0 || parent.getBoundingClientRect().right <= width + 1)) {
             wide.push(`${describe(el)} (${Math.round(right)}px)`);
           }

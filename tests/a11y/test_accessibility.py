@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.a11y.crawl import DESKTOP, crawl, pattern
+from tests.a11y.crawl import DESKTOP, MAX_PAGES, crawl, pattern
 from tests.conftest import browser_login
 
 pytestmark = pytest.mark.browser
@@ -22,6 +22,30 @@ DEMO_USERS = [
     "admin@vector.example",
     "staff@operator.example",
 ]
+
+
+LONG_ADDRESS = "accounts.payable.department.north-west-region@romashka-corporate.example"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def a_request_to_the_operator(live_server):
+    """A claim with a comment each way, so that the request card and the staff queue's card
+    are crawled too (the demo data has no requests); its subject is one long unbreakable
+    address, which must wrap on a phone."""
+    from sqlalchemy import select
+
+    from auth.models import User
+    from core.extensions import db
+    from corp.requests import service
+
+    with live_server.app.app_context():
+        admin, staff = (db.session.scalar(select(User).where(User.email == email))
+                        for email in ("admin@romashka.example", "staff@operator.example"))
+        item = service.create_request(admin, kind="claim", subject=LONG_ADDRESS,
+                                      text=f"Invoices sent to {LONG_ADDRESS} came back.")
+        service.add_comment(admin, item, LONG_ADDRESS)
+        service.add_comment(staff, item, "We are looking into it.")
+        db.session.commit()
 
 
 def switch_language(page, locale):
@@ -53,6 +77,8 @@ def test_every_page_of_the_menu_passes_axe_and_fits_a_phone(page, live_server, e
         print(f"{report.who}: {len(report.visited)} pages:", *sorted(report.visited), sep="\n  ")
         # The crawl really went through the menu: every menu entry's page was checked.
         assert menu and {pattern(u) for u in menu} <= set(report.visited), (menu, report.visited)
+        # ...and it ran out of pages, not of budget: nothing linked was left unchecked.
+        assert len(report.visited) < MAX_PAGES, f"raise MAX_PAGES: {report.who} reached it"
     assert_no_problems(reports)
 
 
@@ -69,7 +95,7 @@ def test_sign_in_page_passes_axe_and_fits_a_phone(page, live_server):
 
 def test_the_checks_catch_what_they_are_meant_to(page):
     """The harness itself: a page with known faults gets each of them reported."""
-    from tests.a11y.crawl import CrawlReport, axe_source, check_page
+    from tests.a11y.crawl import VARIANT_KEYS, CrawlReport, axe_source, check_page
 
     page.set_viewport_size(DESKTOP)
     page.set_content(
@@ -80,7 +106,12 @@ def test_the_checks_catch_what_they_are_meant_to(page):
         "<img src='data:,'><input name=q>"
         "<p style='color:#ffc107;background:#fff'>blocked: 3</p>"
         "<a href='#x'>a link with the browser's faint default ring</a>"
-        "<div style='width:600px'>wide</div></main></body></html>"
+        "<div style='width:600px'>wide</div>"
+        "<div class='table-responsive' style='overflow-x:auto'>"
+        "<span class='escapee' style='position:absolute;left:500px'>hidden text</span></div>"
+        "<form action='http://portal.test/reports'><input type=hidden name=show value=1>"
+        "<select name=type><option value=a>A</option><option value=b>B</option></select></form>"
+        "</main></body></html>"
     )
     report = CrawlReport("harness")
     check_page(page, report, "about:blank", axe_source())
@@ -89,3 +120,9 @@ def test_the_checks_catch_what_they_are_meant_to(page):
                  "focus-ring", "skip-link", "phone-width"):
         assert f" · {rule} · " in found, found
     assert "button.faint (ring rgb(221, 221, 221) is 1.3" in found, found
+    # An absolutely placed text escapes a scroll box that is not positioned: it is named.
+    assert "span.escapee" in found, found
+    # A GET form is followed with its defaults, and once per kind of report.
+    links = page.evaluate("(keys) => vmA11y.formLinks(keys)", VARIANT_KEYS)
+    assert [link.split("/")[-1] for link in links] == [
+        "reports?show=1&type=a", "reports?show=1&type=a", "reports?show=1&type=b"], links
