@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from auth import reauth, recovery, sessions, totp
+from auth import proof, reauth, recovery, sessions, totp
 from auth.account_api import _per_address, _per_source, recovery_address_key
 from auth.account_webforms import (
     CodeForm,
@@ -37,7 +37,7 @@ from core.audit import flush_refusals
 from core.errors import Conflict, DomainError, InvalidInput, PermissionDenied, is_api_request
 from core.extensions import db, limiter
 from core.ui import NavItem, add_nav_item
-from roles.access import PUBLIC_ENDPOINTS, authenticated, public
+from roles.access import PUBLIC_ENDPOINTS, authenticated, is_global_admin, public
 
 bp = Blueprint("account", __name__)
 
@@ -151,8 +151,6 @@ def login_code():
 @authenticated
 def security():
     """One's own account: e-mail, two-factor sign-in, sessions, the company's rule."""
-    from roles.users import is_global_admin
-
     me = _me()
     policy_form = None
     if me.company_id is not None and is_global_admin(me):
@@ -265,7 +263,7 @@ def reauthenticate():
     form = ReauthForm()
     if form.validate_on_submit():
         try:
-            reauth.reauthenticate(me, form.password.data, form.otp.data)
+            proof.reauthenticate(me, form.password.data, form.otp.data)
         except DomainError as error:
             db.session.rollback()
             flush_refusals()

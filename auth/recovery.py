@@ -21,6 +21,7 @@ from auth.crypto import code_digest, same_digest
 from auth.mails import deliver_after_response, user_locale
 from auth.models import OneTimeCode, User
 from auth.passwords import check_password_policy, hash_password
+from auth.reauth import require_recent_auth
 from core import audit
 from core.db import utcnow
 from core.errors import Conflict, InvalidInput
@@ -149,8 +150,6 @@ def confirm_recovery(email: str, code: str, new_password: str) -> User:
 
 def request_email_change(user: User, new_email: str) -> None:
     """Send a code to the new address; the change takes effect only once it is confirmed."""
-    from auth.reauth import require_recent_auth
-
     new_email = clean_email(new_email)
     if new_email is None:
         raise InvalidInput({"new_email": _("Enter a valid e-mail address.")})
@@ -179,8 +178,6 @@ def pending_email_change(user: User) -> str | None:
 
 def confirm_email_change(user: User, code: str) -> User:
     """Apply the e-mail change with the code sent to the new address."""
-    from auth.reauth import require_recent_auth
-
     if not (code or "").strip():
         raise InvalidInput({"code": _("This field is required.")})
     require_recent_auth(user, "email.change")

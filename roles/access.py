@@ -35,7 +35,7 @@ from corp.models import Company
 from hierarchy.models import Node
 from roles.enforcer import CompanyPolicy, EnforcerCache
 from roles.models import Assignment, Role, RolePermission
-from roles.permissions import COMPANY_SCOPE, PERMISSIONS
+from roles.permissions import COMPANY_SCOPE, GLOBAL_ADMIN, PERMISSIONS
 
 
 def require(permission: str):
@@ -99,6 +99,20 @@ PASSWORD_CHANGE_ENDPOINTS = {
     "auth.set_language",
     "Auth.change_password",
 }
+
+
+def is_global_admin(user) -> bool:
+    """Whether the user holds the global administrator role (on the whole company)."""
+    if user is None or user.company_id is None:
+        return False
+    return bool(
+        db.session.scalar(
+            select(Assignment.id)
+            .join(Role, Role.id == Assignment.role_id)
+            .where(Assignment.user_id == user.id, Role.key == GLOBAL_ADMIN)
+            .limit(1)
+        )
+    )
 
 
 def _load_company_policy(company_id: int) -> CompanyPolicy:
