@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -355,8 +356,6 @@ def end_other_sessions():
 @bp.app_errorhandler(reauth.ReauthRequired)
 def ask_to_reauthenticate(error):
     """API: 401 ``reauth_required``. Pages: the password form, then back where the user was."""
-    from flask import jsonify
-
     db.session.rollback()
     flush_refusals()
     if is_api_request():

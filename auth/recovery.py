@@ -22,6 +22,7 @@ from auth.mails import deliver_after_response, user_locale
 from auth.models import OneTimeCode, User
 from auth.passwords import check_password_policy, hash_password
 from auth.reauth import require_recent_auth
+from auth.service import normalize_email, revoke_all
 from core import audit
 from core.db import utcnow
 from core.errors import Conflict, InvalidInput
@@ -116,8 +117,6 @@ def request_recovery(email: str) -> None:
 
 def confirm_recovery(email: str, code: str, new_password: str) -> User:
     """Set a new password with a valid code; every session and token of the user ends."""
-    from auth.service import normalize_email, revoke_all
-
     email = normalize_email(email)
     errors = {}
     if not email:
