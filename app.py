@@ -26,7 +26,7 @@ from core.extensions import (
     migrate,
 )
 from core.ui import register_template_helpers
-from core.validation import refuse_control_characters
+from core.validation import BoundedIntConverter, refuse_control_characters, register_openapi_rules
 from corp import api as corp_api
 from corp import demo, schedule
 from corp import views as corp_views
@@ -41,8 +41,6 @@ from roles.access import enforce_route_marks
 def create_app(test_config=None) -> Flask:
     """Build the portal from small steps: config, extensions, blueprints, hooks, commands."""
     app = Flask(__name__, instance_relative_config=True)
-    from core.validation import BoundedIntConverter
-
     app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     load_config(app, test_config)
     if app.config["TRUSTED_PROXIES"]:
@@ -128,8 +126,6 @@ def register_blueprints(app: Flask) -> None:
     """Pages and API of every package; each package owns its routes."""
     for module in (health, auth_views, account_views, corp_views, hierarchy_views, roles_views):
         app.register_blueprint(module.bp)
-    from core.validation import register_openapi_rules
-
     register_openapi_rules(api)
     for module in (auth_api, account_api, corp_api, hierarchy_api, roles_api):
         api.register_blueprint(module.blp)

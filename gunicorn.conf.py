@@ -38,6 +38,8 @@ def when_ready(server):
     port = os.environ.get("METRICS_PORT")
     if not port:
         return
+    # Imported here, not at the top: gunicorn reads this file before any app exists, and the
+    # factory is built only in the master and only when METRICS_PORT asks for it.
     from prometheus_client import start_http_server
 
     from app import create_app

@@ -5,7 +5,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from auth import reauth, recovery, sessions, totp
+from auth import proof, recovery, sessions, totp
 from core.extensions import db, limiter
 from roles.access import authenticated, public
 
@@ -168,7 +168,7 @@ def disable_totp(data):
 @authenticated
 def reauthenticate(data):
     """Prove the password (and code) again: sensitive changes are allowed for 10 minutes."""
-    reauth.reauthenticate(_me(), data["password"], data.get("otp"), data.get("recovery_code"))
+    proof.reauthenticate(_me(), data["password"], data.get("otp"), data.get("recovery_code"))
     db.session.commit()
     return None
 

@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -19,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from auth import reauth, recovery, sessions, totp
+from auth import proof, reauth, recovery, sessions, totp
 from auth.account_api import _per_address, _per_source, recovery_address_key
 from auth.account_webforms import (
     CodeForm,
@@ -37,7 +38,7 @@ from core.audit import flush_refusals
 from core.errors import Conflict, DomainError, InvalidInput, PermissionDenied, is_api_request
 from core.extensions import db, limiter
 from core.ui import NavItem, add_nav_item
-from roles.access import PUBLIC_ENDPOINTS, authenticated, public
+from roles.access import PUBLIC_ENDPOINTS, authenticated, is_global_admin, public
 
 bp = Blueprint("account", __name__)
 
@@ -151,8 +152,6 @@ def login_code():
 @authenticated
 def security():
     """One's own account: e-mail, two-factor sign-in, sessions, the company's rule."""
-    from roles.users import is_global_admin
-
     me = _me()
     policy_form = None
     if me.company_id is not None and is_global_admin(me):
@@ -265,7 +264,7 @@ def reauthenticate():
     form = ReauthForm()
     if form.validate_on_submit():
         try:
-            reauth.reauthenticate(me, form.password.data, form.otp.data)
+            proof.reauthenticate(me, form.password.data, form.otp.data)
         except DomainError as error:
             db.session.rollback()
             flush_refusals()
@@ -357,8 +356,6 @@ def end_other_sessions():
 @bp.app_errorhandler(reauth.ReauthRequired)
 def ask_to_reauthenticate(error):
     """API: 401 ``reauth_required``. Pages: the password form, then back where the user was."""
-    from flask import jsonify
-
     db.session.rollback()
     flush_refusals()
     if is_api_request():

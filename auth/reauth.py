@@ -3,7 +3,7 @@
 The proof belongs to the credential the request comes with (a browser session or an API
 token); signing in counts as one. Services of the guarded actions call
 ``require_recent_auth(actor)``; background jobs and commands have no interactive
-credential and are not asked.
+credential and are not asked. Giving the proof again is ``auth.proof.reauthenticate``.
 """
 
 from datetime import timedelta
@@ -12,10 +12,10 @@ from flask import current_app, has_request_context
 from flask_babel import gettext as _
 
 from auth.models import User
-from auth.passwords import verify_password
+from auth.sessions import current_credential
 from core import audit
 from core.db import utcnow
-from core.errors import InvalidInput, Unauthorized
+from core.errors import Unauthorized
 
 REAUTH_WINDOW = timedelta(minutes=10)
 
@@ -32,8 +32,6 @@ def _window() -> timedelta:
 
 def recently_authenticated(user: User) -> bool:
     """Whether this request's credential proved its user within the window."""
-    from auth.sessions import current_credential
-
     if not has_request_context():
         return True
     credential = current_credential()
@@ -49,22 +47,3 @@ def require_recent_auth(user: User, action: str = "") -> None:
         raise ReauthRequired(
             _("For your safety, confirm your password (and code) before this change.")
         )
-
-
-def reauthenticate(user: User, password: str, otp: str | None = None,
-                   recovery_code: str | None = None) -> None:
-    """Check the password and, with two-factor sign-in, a code; renew the credential's proof."""
-    from auth import totp
-    from auth.sessions import current_credential
-
-    if not verify_password(user.password_hash, password or ""):
-        audit.record_refusal("auth.reauth_failed", actor=user, object_type="user",
-                             object_id=str(user.id), detail="password")
-        raise InvalidInput({"password": _("The password is wrong.")})
-    if totp.is_enabled(user):
-        totp.check_second_factor(user, otp, recovery_code)
-    credential = current_credential()
-    if credential is None:
-        raise Unauthorized(_("Sign in first: send a valid bearer token."))
-    credential.reauth_at = utcnow()
-    audit.record("auth.reauthenticated", actor=user, object_type="user", object_id=user.id)

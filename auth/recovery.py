@@ -21,6 +21,8 @@ from auth.crypto import code_digest, same_digest
 from auth.mails import deliver_after_response, user_locale
 from auth.models import OneTimeCode, User
 from auth.passwords import check_password_policy, hash_password
+from auth.reauth import require_recent_auth
+from auth.service import normalize_email, revoke_all
 from core import audit
 from core.db import utcnow
 from core.errors import Conflict, InvalidInput
@@ -116,8 +118,6 @@ def request_recovery(email: str) -> None:
 
 def confirm_recovery(email: str, code: str, new_password: str) -> User:
     """Set a new password with a valid code; every session and token of the user ends."""
-    from auth.service import normalize_email, revoke_all
-
     email = normalize_email(email)
     errors = {}
     if not email:
@@ -150,8 +150,6 @@ def confirm_recovery(email: str, code: str, new_password: str) -> User:
 
 def request_email_change(user: User, new_email: str) -> None:
     """Send a code to the new address; the change takes effect only once it is confirmed."""
-    from auth.reauth import require_recent_auth
-
     new_email = clean_email(new_email)
     if new_email is None:
         raise InvalidInput({"new_email": _("Enter a valid e-mail address.")})
@@ -181,8 +179,6 @@ def pending_email_change(user: User) -> str | None:
 
 def confirm_email_change(user: User, code: str) -> User:
     """Apply the e-mail change with the code sent to the new address."""
-    from auth.reauth import require_recent_auth
-
     if not (code or "").strip():
         raise InvalidInput({"code": _("This field is required.")})
     require_recent_auth(user, "email.change")

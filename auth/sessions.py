@@ -4,11 +4,12 @@ import hashlib
 import re
 from datetime import UTC, datetime
 
-from flask import g, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from auth.devices import describe_device
+from auth.mails import deliver_after_response, user_locale
 from auth.models import ApiToken, UserSession
 from core import audit
 from core.db import utcnow
@@ -63,8 +64,6 @@ def _live_sessions(user):
 
 def list_own_sessions(user) -> list[dict]:
     """The user's live browser sessions and API tokens, newest first, the current one marked."""
-    from flask import current_app
-
     current = current_credential()
     now = utcnow()
     idle = current_app.config["SESSION_IDLE_TIMEOUT"]
@@ -170,8 +169,6 @@ def is_new_device(user, device: str, *, exclude=None) -> bool:
 
 def notify_new_device(user, credential) -> bool:
     """E-mail the user when this sign-in comes from a device not seen before."""
-    from auth.mails import deliver_after_response, user_locale
-
     if not is_new_device(user, credential.device, exclude=credential):
         return False
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")

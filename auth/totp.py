@@ -17,10 +17,12 @@ from sqlalchemy import delete, select
 from auth.crypto import code_digest, decrypt_secret, encrypt_secret, same_digest
 from auth.models import CompanySecurityPolicy, RecoveryCode, TotpCredential, User
 from auth.passwords import verify_password
+from auth.reauth import require_recent_auth
 from core import audit
 from core.db import utcnow
 from core.errors import Conflict, InvalidInput, PermissionDenied, Unauthorized
 from core.extensions import db
+from roles.access import is_global_admin, scopes
 
 RECOVERY_CODE_COUNT = 10
 OTP_MAX_FAILURES = 5
@@ -45,8 +47,6 @@ def is_enabled(user: User) -> bool:
 
 def begin_enrolment(user: User) -> dict:
     """A new secret for the user's authenticator app (replacing an unconfirmed one)."""
-    from auth.reauth import require_recent_auth
-
     if is_enabled(user):
         raise Conflict(_("Two-factor sign-in is already on; turn it off first to change it."))
     require_recent_auth(user, "totp.enable")
@@ -82,8 +82,6 @@ def pending_secret(user: User) -> str | None:
 
 def confirm_enrolment(user: User, code: str) -> list[str]:
     """Turn two-factor sign-in on with a first code; return the 10 recovery codes (shown once)."""
-    from auth.reauth import require_recent_auth
-
     row = credential_of(user)
     if row is None or row.confirmed_at is not None:
         raise Conflict(_("Start the set-up first: there is no authenticator waiting for a code."))
@@ -110,8 +108,6 @@ def _new_recovery_codes(user: User) -> list[str]:
 
 def disable(user: User, password: str, code: str) -> None:
     """Turn two-factor sign-in off: needs the password and a current code (or a recovery code)."""
-    from auth.reauth import require_recent_auth
-
     row = credential_of(user)
     if row is None or row.confirmed_at is None:
         raise Conflict(_("Two-factor sign-in is not on."))
@@ -219,8 +215,6 @@ def company_requires_admin_2fa(company_id: int | None) -> bool:
 
 def is_administrator(user: User) -> bool:
     """Administrators for the 2FA rule: holders of ``users.manage`` anywhere (global admins too)."""
-    from roles.access import scopes
-
     return user.company_id is not None and bool(scopes(user, "users.manage"))
 
 
@@ -234,8 +228,6 @@ def enrolment_required(user: User) -> bool:
 
 def set_company_requirement(actor: User, required: bool) -> CompanySecurityPolicy:
     """The company's global administrator requires (or stops requiring) 2FA for administrators."""
-    from roles.users import is_global_admin
-
     if not isinstance(required, bool):
         raise InvalidInput({"require_admin_2fa": _("Must be true or false.")})
     if actor.company_id is None or not is_global_admin(actor):

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from core import metrics
 from core.db import JSONType, UTCDateTime, utcnow
 from core.extensions import db
+from core.logs import current_request_id
 
 GENESIS = "0" * 64
 # Events without a company (platform staff, unknown e-mails) chain under this key.
@@ -90,8 +91,6 @@ def event_hash(values: dict, prev_hash: str) -> str:
 
 
 def _request_id() -> str:
-    from core.logs import current_request_id
-
     return current_request_id() or ""
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from core import metrics
 from core.extensions import db
-from roles.access import public
+from core.marks import public
 
 bp = Blueprint("health", __name__)
 

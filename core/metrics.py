@@ -24,6 +24,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from core.extensions import db
+
 REQUEST_LATENCY = Histogram(
     "vm_http_request_duration_seconds",
     "Time to answer an HTTP request, by endpoint, method and status.",
@@ -52,8 +54,6 @@ class _ScrapeTimeCollector:
         self.app = app
 
     def collect(self):
-        from core.extensions import db
-
         with self.app.app_context():
             for source in list(_scrape_sources):
                 try:

@@ -22,6 +22,8 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app, render_template
 from flask_babel import gettext as _
 
+from core.extensions import db
+
 # The document's base URL: a host under the reserved ``.invalid`` TLD that can never
 # resolve. Relative references (``static/app.css``) become URLs under it, which the fetcher
 # maps to files of ``static/``; everything else is refused without touching the network.
@@ -120,8 +122,6 @@ def page_counter_css() -> str:
 
 def _check_plain(value, path: str = "context") -> None:
     """Refuse ORM objects in the template context: templates get plain values only."""
-    from core.extensions import db
-
     if isinstance(value, db.Model):
         raise TypeError(f"{path} is an ORM object ({type(value).__name__}); pass plain values")
     if isinstance(value, dict):

@@ -8,7 +8,7 @@ was rolled back (``flush``).
 """
 
 from flask import g, has_request_context, request
-from sqlalchemy import Index, Integer, String
+from sqlalchemy import Index, Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import UTCDateTime, utcnow
@@ -67,8 +67,6 @@ def flush() -> None:
 
 def list_events(*, kind: str | None = None, page: int = 1, per_page: int = 50):
     """Newest first, optionally of one kind: (events, total)."""
-    from sqlalchemy import func, select
-
     query = select(SecurityEvent)
     if kind:
         query = query.where(SecurityEvent.kind == kind)

@@ -12,6 +12,7 @@
 import re
 
 from flask import request
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from werkzeug.routing import IntegerConverter
 
@@ -70,8 +71,6 @@ def refuse_control_characters():
     if request.is_json and _JSON_CONTROL.search(request.get_data(cache=True)):
         bad.append("json")
     if bad:
-        from flask_babel import gettext as _
-
         raise InvalidInput({name[:60] or "_schema": _("Control characters are not allowed.")
                             for name in bad})
 
@@ -82,8 +81,6 @@ class PatchSchema(Schema):
     @validates_schema
     def _not_empty(self, data, **_kwargs):
         if not data:
-            from flask_babel import gettext as _
-
             raise ValidationError(_("Send at least one field to change."), "_schema")
 
 

@@ -19,6 +19,9 @@ from sqlalchemy import func, insert, inspect, select
 from auth.models import User
 from auth.passwords import hash_password
 from core.extensions import db
+from corp.billing import rating
+from corp.billing.charges import terms_of
+from corp.billing.close import close_month
 from corp.models import (
     BillingAccount,
     Company,
@@ -284,8 +287,6 @@ def build_company(spec: CompanySpec, rng: random.Random, tariffs: dict, today: d
     for chunk in _chunks(service_rows, 10_000):
         db.session.execute(insert(LineService), chunk)
 
-    from corp.billing.charges import terms_of
-
     terms = {t.id: terms_of(t) for t in tariff_list}
     roaming_ids = {s.id for s in services if s.category == "roaming"}
     roamers = {row["line_id"] for row in service_rows if row["service_id"] in roaming_ids}
@@ -326,8 +327,6 @@ def _build_usage(lines, rng, today, per_month, echo, name):
     ``lines`` are ``(id, Terms, activated_on, status, roams)``. Terminated and blocked lines
     and about one active line in twenty have no usage (the idle lines); about one in seven
     is a heavy user who exhausts the package; lines with a roaming service travel."""
-    from corp.billing import rating
-
     usage_rows = []
     monthly = []
     total = 0
@@ -398,8 +397,6 @@ def _build_usage(lines, rng, today, per_month, echo, name):
 
 def close_past_months(today: date, echo=lambda *_: None, company_id=None) -> None:
     """Close the demo's past months (as the operator's month close would have)."""
-    from corp.billing.close import close_month
-
     for offset in (-2, -1):
         start = _month_start(today, offset)
         counts = close_month(f"{start.year:04d}-{start.month:02d}", company_id=company_id)

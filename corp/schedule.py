@@ -25,9 +25,12 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import delete, or_
 
+from auth.models import LoginThrottle
 from core import background
 from core.db import utcnow
 from core.extensions import db
+from corp.operations.service import run_due
+from corp.reports.jobs import storage_dir
 
 RUN_DUE = "schedule.run_due"
 CLEANUP = "schedule.cleanup"
@@ -60,8 +63,6 @@ def close_previous_month() -> dict:
 
 def run_due_work() -> dict:
     """Apply what is due today, in one transaction."""
-    from corp.operations.service import run_due
-
     try:
         counts = run_due()
         db.session.commit()
@@ -74,9 +75,6 @@ def run_due_work() -> dict:
 
 def cleanup() -> dict:
     """Remove old report files and throttle rows that no longer lock an e-mail."""
-    from auth.models import LoginThrottle
-    from corp.reports.jobs import storage_dir
-
     folder = storage_dir()  # the very folder report jobs write to
     cutoff = time.time() - int(current_app.config["REPORT_FILES_MAX_AGE_DAYS"]) * 86400
     files = 0

@@ -5,6 +5,8 @@ the dashboard, which then shows only what the user's scopes allow), ``operator_s
 ``require(permission)`` (the user holds the permission somewhere). ``enforce_route_marks``
 runs before every request and refuses any route that has no mark at all. Object checks
 (``can``) and list filters (``scope_filter``) go through the company's Casbin enforcer.
+The marks are defined in ``core.marks`` (core's own probes carry them) and re-exported
+here; this module decides what they mean.
 """
 
 from functools import wraps
@@ -19,35 +21,21 @@ from auth.models import User
 from core.audit import record_refusal
 from core.errors import NotFound, PermissionDenied, Unauthorized, is_api_request
 from core.extensions import db
+from core.marks import (  # noqa: F401 - re-exported: routes take their marks from here
+    AUTHENTICATED,
+    OPERATOR_STAFF,
+    PUBLIC,
+    authenticated,
+    mark,
+    operator_staff,
+    public,
+    route_mark,
+)
 from corp.models import Company
 from hierarchy.models import Node
 from roles.enforcer import CompanyPolicy, EnforcerCache
 from roles.models import Assignment, Role, RolePermission
-from roles.permissions import COMPANY_SCOPE, PERMISSIONS
-
-PUBLIC = "public"
-AUTHENTICATED = "authenticated"
-OPERATOR_STAFF = "operator_staff"
-
-
-def _mark(fn, value):
-    fn._access = value
-    return fn
-
-
-def public(fn):
-    """Mark a route as open to anyone (login page, static files, health)."""
-    return _mark(fn, PUBLIC)
-
-
-def authenticated(fn):
-    """Mark a route as open to any signed-in user; the page filters by the user's scopes."""
-    return _mark(fn, AUTHENTICATED)
-
-
-def operator_staff(fn):
-    """Mark a route as open to operator staff only."""
-    return _mark(fn, OPERATOR_STAFF)
+from roles.permissions import COMPANY_SCOPE, GLOBAL_ADMIN, PERMISSIONS
 
 
 def require(permission: str):
@@ -56,23 +44,9 @@ def require(permission: str):
         raise ValueError(f"unknown permission {permission!r}")
 
     def decorate(fn):
-        return _mark(fn, ("permission", permission))
+        return mark(fn, ("permission", permission))
 
     return decorate
-
-
-def route_mark(view_func, method: str):
-    """The access mark of a view function (for class-based views, of the method's handler)."""
-    mark = getattr(view_func, "_access", None)
-    view_class = getattr(view_func, "view_class", None)
-    if view_class is not None:
-        handler = getattr(view_class, method.lower(), None)
-        if handler is None and method == "HEAD":
-            handler = getattr(view_class, "get", None)
-        mark = getattr(handler, "_access", mark)
-    return mark
-
-
 
 
 def enforce_route_marks():
@@ -82,10 +56,10 @@ def enforce_route_marks():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     view_func = current_app.view_functions.get(request.endpoint)
-    mark = route_mark(view_func, request.method)
-    if mark == PUBLIC:
+    given = route_mark(view_func, request.method)
+    if given == PUBLIC:
         return None
-    if mark is None:
+    if given is None:
         current_app.logger.error("route %s has no access mark: refused", request.endpoint)
         raise PermissionDenied(_("Access denied."))
     if not current_user.is_authenticated:
@@ -98,13 +72,13 @@ def enforce_route_marks():
                 _("Change your temporary password first."), code="password_change_required"
             )
         return redirect(url_for("auth.change_password"))
-    if mark == AUTHENTICATED:
+    if given == AUTHENTICATED:
         return None
-    if mark == OPERATOR_STAFF:
+    if given == OPERATOR_STAFF:
         if not current_user.is_operator_staff:
             raise PermissionDenied(_("Only operator staff may do this."), code="staff_only")
         return None
-    permission = mark[1]
+    permission = given[1]
     if not scopes(current_user, permission):
         record_refusal(
             "access.denied", actor=current_user, detail=f"{request.method} {request.path}"
@@ -125,6 +99,20 @@ PASSWORD_CHANGE_ENDPOINTS = {
     "auth.set_language",
     "Auth.change_password",
 }
+
+
+def is_global_admin(user) -> bool:
+    """Whether the user holds the global administrator role (on the whole company)."""
+    if user is None or user.company_id is None:
+        return False
+    return bool(
+        db.session.scalar(
+            select(Assignment.id)
+            .join(Role, Role.id == Assignment.role_id)
+            .where(Assignment.user_id == user.id, Role.key == GLOBAL_ADMIN)
+            .limit(1)
+        )
+    )
 
 
 def _load_company_policy(company_id: int) -> CompanyPolicy:

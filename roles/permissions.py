@@ -81,6 +81,9 @@ PREDEFINED_ROLES: dict[str, tuple[object, object, frozenset[str]]] = {
 # Billing-account and company-wide objects have no node: they sit at the root scope.
 COMPANY_SCOPE = "/"
 
+# The key of the predefined role that holds every permission on the whole company.
+GLOBAL_ADMIN = "global_admin"
+
 
 def within_scopes(path: str, scopes) -> bool:
     """Whether the node at ``path`` lies inside one of ``scopes`` (a scope is a node's path

@@ -22,7 +22,6 @@ from roles import access
 from roles.models import Assignment, Role, RolePermission
 from roles.permissions import COMPANY_SCOPE, PERMISSIONS, PREDEFINED_ROLES
 
-GLOBAL_ADMIN = "global_admin"
 ROLE_NAME_MAX = 120
 
 

@@ -34,9 +34,10 @@ from core.validation import clean_email
 from hierarchy.models import Node
 from hierarchy.service import get_node
 from roles import access
+from roles.access import is_global_admin  # noqa: F401 - also this module's public name
 from roles.models import Assignment, Role
-from roles.permissions import COMPANY_SCOPE, PERMISSIONS
-from roles.service import GLOBAL_ADMIN, assignment_dict, get_role, node_names, role_label
+from roles.permissions import COMPANY_SCOPE, GLOBAL_ADMIN, PERMISSIONS
+from roles.service import assignment_dict, get_role, node_names, role_label
 
 NAME_MAX = 200
 
@@ -85,20 +86,6 @@ def issue_temporary_password() -> str:
 def manage_scopes(actor) -> list[str]:
     """The scope paths on which the actor manages users."""
     return access.scopes(actor, "users.manage")
-
-
-def is_global_admin(user) -> bool:
-    """Whether the user holds the global administrator role (on the whole company)."""
-    if user is None or user.company_id is None:
-        return False
-    return bool(
-        db.session.scalar(
-            select(Assignment.id)
-            .join(Role, Role.id == Assignment.role_id)
-            .where(Assignment.user_id == user.id, Role.key == GLOBAL_ADMIN)
-            .limit(1)
-        )
-    )
 
 
 def global_admin_ids(company_id: int) -> set[int]:

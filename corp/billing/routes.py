@@ -3,14 +3,13 @@
 from flask_babel import lazy_gettext as _l
 
 from core.ui import NavItem, add_nav_item
+from corp.billing import api as billing_api
+from corp.billing import views
+from corp.billing.commands import billing_command
 
 
 def register(app, api, csrf) -> None:
     """Called by ``app.register_blueprints`` when this package is present."""
-    from corp.billing import api as billing_api
-    from corp.billing import views
-    from corp.billing.commands import billing_command
-
     app.register_blueprint(views.bp)
     api.register_blueprint(billing_api.blp)
     csrf.exempt(billing_api.blp)

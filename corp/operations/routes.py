@@ -5,16 +5,16 @@ from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 
 from core.extensions import db
+from core.metrics import add_scrape_source
 from core.ui import NavItem, add_nav_item
 from corp.operations import api as operations_api
-from corp.operations import views
+from corp.operations import metrics, views
 from corp.operations.schemas import PARAMS_SCHEMAS, component_name
 from corp.operations.service import run_due
 
 
 def register(app, api, csrf) -> None:
     """Called by ``app.register_blueprints`` when this package is present."""
-
     app.register_blueprint(views.bp)
     for type_name, schema in PARAMS_SCHEMAS.items():
         name = component_name(type_name)
@@ -25,9 +25,6 @@ def register(app, api, csrf) -> None:
     add_nav_item(NavItem("operations.operations", _l("Operations"), "lines.view"))
     app.context_processor(lambda: {"bulk_enabled": True})
     app.cli.add_command(operations_command)
-    from core.metrics import add_scrape_source
-    from corp.operations import metrics
-
     add_scrape_source(metrics.collect)
 
 
@@ -40,7 +37,6 @@ def operations_command():
 @with_appcontext
 def run_due_command():
     """Apply scheduled tariff changes, end voluntary blocks, expire promised payments."""
-
     counts = run_due()
     db.session.commit()
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))

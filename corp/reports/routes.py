@@ -4,17 +4,15 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 
+from core.extensions import db
 from core.ui import NavItem, add_nav_item
+from corp.reports import api as reports_api
+from corp.reports import views
+from corp.reports.jobs import remove_expired  # importing jobs registers the "report" kind
 
 
 def register(app, api, csrf) -> None:
     """Called by ``app.register_blueprints`` when this package is present."""
-    from corp.reports import api as reports_api
-    from corp.reports import (
-        jobs,  # noqa: F401 - registers the "report" background kind
-        views,
-    )
-
     app.register_blueprint(views.bp)
     api.register_blueprint(reports_api.blp)
     csrf.exempt(reports_api.blp)
@@ -31,9 +29,6 @@ def reports_command():
 @with_appcontext
 def purge_command():
     """Remove report files whose time is up."""
-    from core.extensions import db
-    from corp.reports.jobs import remove_expired
-
     count = remove_expired()
     db.session.commit()
     click.echo(f"{count} expired report files removed")

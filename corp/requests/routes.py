@@ -3,6 +3,10 @@
 from flask_babel import lazy_gettext as _l
 
 from core.ui import NavItem, add_nav_item
+from corp.operations import signals
+from corp.requests import api as requests_api
+from corp.requests import service, views
+from forms.catalogue import CONSENT_ACTIONS
 
 STATUS_LABELS = {
     "submitted": _l("submitted"),
@@ -16,11 +20,6 @@ KIND_LABELS = {"claim": _l("claim"), "application": _l("application"),
 
 def register(app, api, csrf) -> None:
     """Called by ``app.register_blueprints`` when this package is present."""
-    from corp.operations import signals
-    from corp.requests import api as requests_api
-    from corp.requests import service, views
-    from forms.catalogue import CONSENT_ACTIONS
-
     app.register_blueprint(views.bp)
     api.register_blueprint(requests_api.blp)
     csrf.exempt(requests_api.blp)
