@@ -285,3 +285,34 @@ def line_usage(actor, line: Line, period: Period, limit: int | None = None) -> d
     records = [usage_row(r) for r in db.session.scalars(query)]
     return {"line_id": line.id, "msisdn": line.msisdn, "period": period,
             "records": records, "totals": usage_totals(line.id, period)}
+
+
+CALL_DETAIL_PAGE_ROWS = 50
+
+
+def line_card_call_detail(actor, line: Line, args) -> dict | None:
+    """The line card's call-detail section as plain values: the period picked (``cd_from``,
+    ``cd_to``; this month by default), one page (``cd_page``) of the records and the totals
+    of the whole period. ``None`` (no section) without ``reports.view`` on the line's node;
+    a bad period gives the field errors and no rows."""
+    if not access.can(actor, "reports.view", line.node.path):
+        return None
+    picked = {"from": args.get("cd_from") or "", "to": args.get("cd_to") or ""}
+    try:
+        period = parse_period(picked["from"], picked["to"])
+    except InvalidInput as error:
+        return {"errors": error.errors, "args": picked, "period": None}
+    totals = usage_totals(line.id, period)
+    pages = max((totals["count"] + CALL_DETAIL_PAGE_ROWS - 1) // CALL_DETAIL_PAGE_ROWS, 1)
+    try:
+        page = min(max(int(args.get("cd_page") or 1), 1), pages)
+    except ValueError:
+        page = 1
+    query = usage_query(line.id, period).offset((page - 1) * CALL_DETAIL_PAGE_ROWS).limit(
+        CALL_DETAIL_PAGE_ROWS)
+    return {"errors": {}, "args": picked, "period": period, "totals": totals,
+            "records": [usage_row(r) for r in db.session.scalars(query)],
+            "page": page, "pages": pages, "per_page": CALL_DETAIL_PAGE_ROWS,
+            "first_row": (page - 1) * CALL_DETAIL_PAGE_ROWS + 1,
+            "query": {"type": "call_detail", "line_id": line.id,
+                      "from": period.first.isoformat(), "to": period.last.isoformat()}}
