@@ -608,13 +608,21 @@ def tariff_advice(actor, period: Period | None, params: dict) -> Report:
                .order_by(Line.msisdn))
     rows = []
     per_node = defaultdict(lambda: [0, ZERO, ZERO])
+    restricted = services_restricted_to_tariffs(actor, scope)
     for line_id, msisdn, name, node_id, current, actual in db.session.execute(charged):
         actual = Decimal(actual or 0)
         costs = [what_it_would_cost(terms[c], usage.get(line_id, {}), months) for c in codes]
-        best = min(range(len(codes)), key=lambda i: (costs[i], i))
+        # A tariff on which a connected service is not available is not offered (the
+        # operations would disconnect the service on such a change).
+        missing = {code: sorted(s for s, allowed in restricted.get(line_id, ())
+                                if code not in allowed) for code in codes}
+        offered = [i for i, code in enumerate(codes) if not missing[code] or code == current]
+        best = min(offered or range(len(codes)), key=lambda i: (costs[i], i))
         saving = max(actual - costs[best], ZERO)
+        why = "; ".join(_("%(t)s: %(s)s not available", t=names[code], s=", ".join(missing[code]))
+                        for code in codes if missing[code] and code != current)
         rows.append((msisdn, name, labels[node_id][0], names[current], actual, *costs,
-                     names[codes[best]], saving))
+                     why, names[codes[best]], saving))
         node = per_node[labels[node_id][0]]
         node[0] += 1
         node[1] += actual
@@ -623,6 +631,7 @@ def tariff_advice(actor, period: Period | None, params: dict) -> Report:
                Column("node", _("Node")), Column("tariff", _("Current tariff")),
                Column("actual", _("Charged"), "money"),
                *[Column(c, names[c], "money") for c in codes],
+               Column("not_offered", _("Not offered (why)")),
                Column("best", _("Cheapest tariff")), Column("saving", _("Saving"), "money")]
     node_rows = [(n, *v) for n, v in sorted(per_node.items())]
     summary = Table(_("Saving by node"), [Column("node", _("Node")),
@@ -632,7 +641,7 @@ def tariff_advice(actor, period: Period | None, params: dict) -> Report:
                     (_("Total"), sum(r[1] for r in node_rows),
                      sum((r[2] for r in node_rows), ZERO), sum((r[3] for r in node_rows), ZERO)))
     total = (_("Total"), "", "", "", sum((r[4] for r in rows), ZERO),
-             *[sum((r[5 + i] for r in rows), ZERO) for i in range(len(codes))], "",
+             *[sum((r[5 + i] for r in rows), ZERO) for i in range(len(codes))], "", "",
              sum((r[-1] for r in rows), ZERO))
     # The PDF shows the lines with the biggest savings; the spreadsheet has every line.
     top = sorted((r for r in rows if r[-1] > 0), key=lambda r: (-r[-1], r[0]))[:TOP_SAVINGS]
@@ -645,9 +654,29 @@ def tariff_advice(actor, period: Period | None, params: dict) -> Report:
     report = Report("tariff_advice", str(REPORT_TYPES["tariff_advice"][0]),
                     _company_name(actor), None, scope.note, [summary, top_table],
                     Table(_("By line"), columns, rows, total),
-                    [_("Months compared: %(m)s.", m=", ".join(months) or "—")],
+                    [_("Months compared: %(m)s.", m=", ".join(months) or "—"),
+                     _("A tariff on which a line's connected services are not available is "
+                       "not offered as the cheapest; the column «Not offered» says "
+                       "why (%(n)s lines).", n=sum(1 for r in rows if r[-3]))],
                     detail_in_pdf=False)
     return report
+
+
+def services_restricted_to_tariffs(actor, scope: Scope) -> dict[int, list]:
+    """Per line in scope: its connected services that only some tariffs allow, as
+    ``(service name, allowed tariff codes)``."""
+    restricted = {s.id: (s.name, set(s.tariff_codes)) for s in db.session.scalars(
+        select(Service)) if s.tariff_codes}
+    out = defaultdict(list)
+    if not restricted:
+        return out
+    for line_id, service_id in db.session.execute(
+            select(LineService.line_id, LineService.service_id)
+            .join(Line, Line.id == LineService.line_id).join(Node, Node.id == Line.node_id)
+            .where(Line.company_id == actor.company_id, scope.condition(Node.path),
+                   LineService.service_id.in_(list(restricted)))):
+        out[line_id].append(restricted[service_id])
+    return out
 
 
 def home_usage(actor, months: list[str], scope: Scope) -> dict[int, dict]:
