@@ -22,6 +22,7 @@ from corp.billing.charges import month_charges
 from corp.billing.models import AccountBalance, FinancialDocument, LineCharge, MonthClose
 from corp.billing.money import kopecks, split_gross, vat_rate_on
 from corp.models import BillingAccount, Company, Contract, Line, Payment
+from corp.operations.models import PromisedPayment
 
 KINDS = rating.CHARGE_KINDS
 NUMBER_PREFIX = {"invoice": "СЧ", "act": "АКТ", "vat_invoice": "СФ"}
@@ -89,6 +90,14 @@ def _utc(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
+def promised_credit(account_id: int) -> Decimal:
+    """Promised payments in force: a temporary credit on the live balance, not a payment
+    (it leaves the balance when it expires), so no month's record holds it."""
+    return Decimal(db.session.scalar(select(func.sum(PromisedPayment.amount)).where(
+        PromisedPayment.billing_account_id == account_id,
+        PromisedPayment.status == "active")) or 0)
+
+
 def record_balance(account: BillingAccount, period: str, total: Decimal) -> AccountBalance:
     """The account's balance over the closed month, and the month's charges debited from
     the live balance (the operator charges an account when its month closes).
@@ -96,8 +105,9 @@ def record_balance(account: BillingAccount, period: str, total: Decimal) -> Acco
     The month opens with the closing of the latest month closed before it plus the payments
     since; with none before it, with the opening of the next closed month less the payments
     up to it; with no record at all, with the live balance less every payment since the
-    month began. Months closed after this one (a late close) move down by its charges, so
-    the chain closing → opening stays unbroken and ends at the live balance."""
+    month began and any promised credit. Months closed after this one (a late close) move
+    down by its charges, so the chain closing → opening stays unbroken and ends at the live
+    balance (less the promised payments in force)."""
     start, end = (_utc(d) for d in rating.parse_period(period))
     records = db.session.scalars(select(AccountBalance).where(
         AccountBalance.billing_account_id == account.id).order_by(AccountBalance.period)).all()
@@ -116,8 +126,8 @@ def record_balance(account: BillingAccount, period: str, total: Decimal) -> Acco
         opening = previous.closing + paid(_utc(rating.parse_period(previous.period)[1]), start)
     elif after:
         opening = after[0].opening - paid(start, _utc(rating.parse_period(after[0].period)[0]))
-    else:
-        opening = Decimal(account.balance) - paid(start)
+    else:  # the live balance holds every payment and any promised (temporary) credit
+        opening = Decimal(account.balance) - promised_credit(account.id) - paid(start)
     payments = paid(start, end)
     record = AccountBalance(company_id=account.company_id, billing_account_id=account.id,
                             period=period, opening=opening, charges=total, payments=payments,

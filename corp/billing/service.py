@@ -17,6 +17,7 @@ from core.extensions import db
 from corp import service as corp_service
 from corp.billing import rating
 from corp.billing.charges import month_charges
+from corp.billing.close import promised_credit
 from corp.billing.models import DOCUMENT_KINDS, AccountBalance, FinancialDocument
 from corp.models import BillingAccount, Line, Payment, UsageRecord
 from roles import access
@@ -171,7 +172,8 @@ def statement(actor, account: BillingAccount, period: Period) -> dict:
 
     The balance comes from the records the month close keeps per account and month
     (opening, charges, payments, closing) and the payments of the months since; the
-    month still open is shown as accrued (not yet invoiced), outside the balance."""
+    month still open is shown as accrued (not yet invoiced), outside the balance. The live
+    balance is the statement's balance today plus the promised payments in force."""
     records = balance_records(account)
     docs = {d.period: d for d in db.session.scalars(select(FinancialDocument).where(
         FinancialDocument.billing_account_id == account.id,
@@ -208,7 +210,9 @@ def statement(actor, account: BillingAccount, period: Period) -> dict:
         accrued = accrued_charges(account, open_period)
     return {"account": account.number, "period": period, "opening_balance": opening,
             "charges": charged, "payments": paid, "closing_balance": running,
-            "entries": entries, "accrued": accrued, "accrued_period": open_period}
+            "entries": entries, "accrued": accrued, "accrued_period": open_period,
+            "promised_credit": promised_credit(account.id),
+            "live_balance": Decimal(account.balance)}
 
 
 def accrued_until(period: str) -> date | None:

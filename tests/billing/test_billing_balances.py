@@ -132,3 +132,28 @@ def test_close_records_the_balance_debits_the_account_and_a_late_close_keeps_the
     # Both months and today: ends at the live balance.
     both = statement(admin, account, parse_period("2025-12-01", "2026-06-30"))
     assert both["closing_balance"] == account.balance
+
+
+def test_a_promised_payment_is_a_temporary_credit_outside_the_chain(small_company):
+    """A promised payment raises the live balance until it expires; no month's record holds
+    it: the live balance is the chain's balance plus the promised payments in force."""
+    from corp.operations.models import PromisedPayment
+    from corp.operations.service import run_due
+
+    company, account = small_company["company"], small_company["account"]
+    db.session.add(PromisedPayment(billing_account_id=account.id, amount=D("300.00"),
+                                   expires_on=date.today() + timedelta(days=3)))
+    account.balance += D("300.00")  # as the operator's gateway grants it
+    db.session.flush()
+    close_month("2025-12", company_id=company.id)
+    record = db.session.scalar(select(AccountBalance).where(
+        AccountBalance.billing_account_id == account.id))
+    assert (record.opening, record.closing) == (D("1000.00"), D("110.00"))
+    assert account.balance == D("410.00")
+    admin = make_user(company.id, role="global_admin")
+    now = statement(admin, account, parse_period("2025-12-01", "2026-06-30"))
+    assert now["closing_balance"] == D("110.00")
+    assert now["promised_credit"] == D("300.00") and now["live_balance"] == D("410.00")
+    assert run_due(date.today() + timedelta(days=3))["expired_promised_payments"] == 1
+    assert account.balance == D("110.00")
+    assert_chain(account)
