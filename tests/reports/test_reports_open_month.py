@@ -6,6 +6,7 @@ import calendar
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from core.extensions import db
@@ -43,9 +44,11 @@ def test_open_month_by_hand_on_a_small_company(small_company):
     admin = make_user(company.id, role="global_admin")
     report = builders.expenses(admin, parse_period(today.replace(day=1), today),
                                {"with_charts": False})
-    titles = [t.title for t in report.summary]
-    accrued_table = next(t for t in report.summary if "not yet invoiced" in t.title)
-    assert "The period in all" in titles
+    # By node, by cost centre, by charge type (invoiced), then the accrued by node and the
+    # period in all.
+    assert len(report.summary) == 5
+    accrued_table, period_total = report.summary[3], report.summary[4]
+    assert accrued_table.title == gettext("Accrued, not yet invoiced: by node (%(m)s)", m=month)
     days, month_days = today.day, calendar.monthrange(today.year, today.month)[1]
     fee = kopecks(D("350") * days / month_days)
     gps = kopecks(D("190") * days / month_days)
@@ -55,14 +58,15 @@ def test_open_month_by_hand_on_a_small_company(small_company):
     assert {r[0] for r in rows} == {"Отдел", "ООО «Тест»"}
     # Nothing is invoiced: the by-node table of closed months is empty.
     assert report.summary[0].total[-1] == 0
-    period_total = next(t for t in report.summary if t.title == "The period in all")
+    assert period_total.title == gettext("The period in all")
     assert _check_sums(period_total)[1][1] == expected
     detail = _check_sums(report.detail)
     assert report.detail.total[-1] == expected
-    assert all("accrued, not yet invoiced" in r[4] for r in detail)
+    assert all(r[4] == gettext("%(m)s (accrued, not yet invoiced)", m=month) for r in detail)
     assert {r[0]: r[-1] for r in detail} == {"9880000000": fee + D("49.00"),
                                              "9880000001": fee + gps}
-    assert any("Accrued, not yet invoiced" in n for n in report.notes)
+    assert gettext("Accrued, not yet invoiced: %(m)s (usage rated so far and the fees of the "
+                   "days so far; the lines where they are now).", m=month) in report.notes
     # The statement's accrued figure is the same computation.
     assert statement(admin, account, parse_period(today.replace(day=1), today))[
         "accrued"] == expected
@@ -81,16 +85,19 @@ def test_demo_period_with_closed_and_open_months(users):
         FinancialDocument.company_id == company_id, FinancialDocument.kind == "invoice",
         FinancialDocument.period.in_(period.months())))
     assert by_node.total[-1] == invoices  # the closed months reconcile as before
-    accrued_table = next(t for t in report.summary if "not yet invoiced" in t.title)
-    _check_sums(accrued_table)
     open_month = rating.period_of(today)
+    accrued_table = report.summary[3]
+    assert accrued_table.title == gettext("Accrued, not yet invoiced: by node (%(m)s)",
+                                          m=open_month)
+    _check_sums(accrued_table)
     accrued = sum((statement(users["accountant"], a, parse_period(today.replace(day=1), today))
                    ["accrued"] for a in db.session.scalars(select(BillingAccount).where(
                        BillingAccount.company_id == company_id))), D("0.00"))
     assert accrued_table.total[-1] == accrued > 0
     detail = _check_sums(report.detail)
     assert report.detail.total[-1] == invoices + accrued
-    marked = [r for r in detail if open_month in r[4]]
-    assert marked and all("accrued, not yet invoiced" in r[4] for r in marked)
+    marked = [r for r in detail
+              if r[4] == gettext("%(m)s (accrued, not yet invoiced)", m=open_month)]
+    assert marked
     assert sum(r[-1] for r in marked) == accrued
     assert sum(r[-1] for r in detail if r not in marked) == invoices
