@@ -51,12 +51,11 @@ def upgrade():
     )
     with op.batch_alter_table('billing_account_balances', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_billing_account_balances_company_id'), ['company_id'], unique=False)
-    _backfill()
+    _backfill(op.get_bind())
 
 
-def _backfill():
+def _backfill(bind):
     """Records for the months already closed, backwards from the live balance."""
-    bind = op.get_bind()
     accounts = sa.table('billing_accounts', sa.column('id', sa.Integer),
                         sa.column('balance', sa.Numeric(14, 2)))
     closes = sa.table('billing_month_closes', sa.column('company_id', sa.Integer),
