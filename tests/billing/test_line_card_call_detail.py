@@ -119,3 +119,27 @@ def test_the_old_call_detail_address_opens_the_card_section(client, login_as):
         f"/lines/{line.id}?cd_from=2025-01-01&cd_to=2025-01-31#call-detail")
     vector = db.session.scalar(select(Line.id).where(Line.company_id == 2))
     assert client.get(f"/lines/{vector}/call-detail").status_code == 404
+
+
+def test_send_call_detail_to_my_email_through_the_api(client, api_token, outbox):
+    line = _line_with_60_records()
+    body = {"type": "call_detail", "format": "pdf",
+            "params": {"from": "2025-01-01", "to": "2025-01-31", "line_id": line.id}}
+    response = client.post("/api/v1/reports/send", json=body, headers=api_token(ACCOUNTANT))
+    assert response.status_code == 200, response.json
+    assert response.json == {"sent_to": ACCOUNTANT, "type": "call_detail", "format": "pdf"}
+    message = outbox.last(ACCOUNTANT)
+    attachment = next(message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == "call_detail-20250101-20250131.pdf"
+    # Another company's line is a 404, like an unknown one; no mail goes out.
+    vector = db.session.scalar(select(Line.id).where(Line.company_id == 2))
+    sent = len(outbox.messages())
+    refused = client.post("/api/v1/reports/send", headers=api_token(ACCOUNTANT), json={
+        **body, "params": {**body["params"], "line_id": vector}})
+    assert refused.status_code == 404
+    assert len(outbox.messages()) == sent
+    # A user without reports.view cannot send.
+    make_user(1, role="line_operator", email="operator.send@test.example")
+    assert client.post("/api/v1/reports/send", json=body,
+                       headers=api_token("operator.send@test.example")).status_code == 403
