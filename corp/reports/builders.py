@@ -614,13 +614,17 @@ def tariff_advice(actor, period: Period | None, params: dict) -> Report:
         costs = [what_it_would_cost(terms[c], usage.get(line_id, {}), months) for c in codes]
         # A tariff on which a connected service is not available is not offered (the
         # operations would disconnect the service on such a change).
-        missing = {code: sorted(s for s, allowed in restricted.get(line_id, ())
-                                if code not in allowed) for code in codes}
-        offered = [i for i, code in enumerate(codes) if not missing[code] or code == current]
-        best = min(offered or range(len(codes)), key=lambda i: (costs[i], i))
+        offered, why = range(len(codes)), ""
+        if line_id in restricted:
+            missing = {code: sorted(s for s, allowed in restricted[line_id]
+                                    if code not in allowed) for code in codes}
+            offered = [i for i, code in enumerate(codes)
+                       if not missing[code] or code == current] or offered
+            why = "; ".join(_("%(t)s: %(s)s not available", t=names[code],
+                              s=", ".join(missing[code]))
+                            for code in codes if missing[code] and code != current)
+        best = min(offered, key=lambda i: (costs[i], i))
         saving = max(actual - costs[best], ZERO)
-        why = "; ".join(_("%(t)s: %(s)s not available", t=names[code], s=", ".join(missing[code]))
-                        for code in codes if missing[code] and code != current)
         rows.append((msisdn, name, labels[node_id][0], names[current], actual, *costs,
                      why, names[codes[best]], saving))
         node = per_node[labels[node_id][0]]
