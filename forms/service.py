@@ -26,7 +26,7 @@ from core.pdf import render_pdf
 from core.ui import NAV
 from corp import validators as v
 from corp.models import BillingAccount, Company, Contract, Line, Tariff
-from corp.service import scoped_lines
+from corp.service import holder_details, last_holder_change, scoped_lines
 from forms.catalogue import (
     COMPANY_FIELDS,
     FORMS,
@@ -71,26 +71,37 @@ def portal_facts(actor) -> dict:
         BillingAccount.company_id == company.id).order_by(BillingAccount.number)).all()
     tariff = db.session.scalar(select(Tariff.code).where(Tariff.active.is_(True))
                                .order_by(Tariff.id))
-    last = db.session.scalar(select(GeneratedDocument.data).where(
-        GeneratedDocument.company_id == company.id).order_by(GeneratedDocument.id.desc()))
+    # The holder's details in force today: after a re-registration the new legal entity's
+    # (or, until its transfer date, still the earlier one's).
+    holder = holder_details(company, date.today())
+    remembered_query = select(GeneratedDocument.data).where(
+        GeneratedDocument.company_id == company.id)
+    change = last_holder_change(company.id)
+    if change is not None:  # what was typed for the earlier holder is not remembered
+        remembered_query = remembered_query.where(
+            GeneratedDocument.created_at > change.created_at)
+    last = db.session.scalar(remembered_query.order_by(GeneratedDocument.id.desc()))
     remembered = (last or {}).get("fields", {})
-    city = re.match(r"г\.\s*([^,]+)", company.legal_address or "")
+    city = re.match(r"г\.\s*([^,]+)", holder["legal_address"] or "")
     bank = ", ".join(x for x in (
-        company.bank_name, company.bik and f"БИК {company.bik}",
-        company.bank_account and f"р/с {company.bank_account}") if x)
+        holder["bank_name"], holder["bik"] and f"БИК {holder['bik']}",
+        holder["bank_account"] and f"р/с {holder['bank_account']}") if x)
     return {
-        "company_name": company.name, "inn": company.inn, "kpp": company.kpp or "",
-        "ogrn": company.ogrn, "legal_address": company.legal_address,
-        "postal_address": company.postal_address, "bank_name": company.bank_name,
-        "bik": company.bik or "", "bank_account": company.bank_account or "",
-        "correspondent_account": company.correspondent_account or "",
+        "company_name": holder["name"], "inn": holder["inn"], "kpp": holder["kpp"],
+        "ogrn": holder["ogrn"], "legal_address": holder["legal_address"],
+        "postal_address": holder["postal_address"], "bank_name": holder["bank_name"],
+        "bik": holder["bik"], "bank_account": holder["bank_account"],
+        "correspondent_account": holder["correspondent_account"],
         "contract_number": contract.number if contract else "",
         "contract_date": contract.signed_on.isoformat() if contract else "",
         "contact_name": company.contact_name, "contact_phone": company.contact_phone,
         "contact_email": company.contact_email,
-        "signatory_name": remembered.get("signatory_name") or company.contact_name,
-        "signatory_position": remembered.get("signatory_position") or str(DEFAULT_POSITION),
-        "authority_basis": remembered.get("authority_basis") or str(DEFAULT_AUTHORITY),
+        "signatory_name": remembered.get("signatory_name") or holder["signatory_name"]
+        or company.contact_name,
+        "signatory_position": remembered.get("signatory_position")
+        or holder["signatory_position"] or str(DEFAULT_POSITION),
+        "authority_basis": remembered.get("authority_basis") or holder["authority_basis"]
+        or str(DEFAULT_AUTHORITY),
         "place": remembered.get("place") or (city.group(1).strip() if city else ""),
         "today": date.today().isoformat(),
         "billing_accounts": ", ".join(accounts),
@@ -203,8 +214,8 @@ def _clean_one(field, raw, cleaned: dict, facts: dict):
             return v.validate_ogrnip(text)
         if kind == "bik":
             return v.validate_bik(text)
-        if kind == "bank_account":
-            bik = cleaned.get("bik")
+        if kind == "bank_account":  # checked against the BIK of its pair (new_holder_bik…)
+            bik = cleaned.get(field.name.replace("bank_account", "bik"))
             if not bik:
                 raise ValueError(_("Enter a valid BIK to check the account against."))
             return v.validate_bank_account(text, bik)

@@ -53,7 +53,8 @@ def detail(request_id: int):
     item = service.get_request(current_user, request_id)
     company = db.session.get(Company, item.company_id)
     return render_template("requests/detail.html", **detail_context(item), staff=True,
-                           company_name=company.name if company else "")
+                           company_name=company.name if company else "",
+                           requested_credit_limit=service.requested_credit_limit(item))
 
 
 def _back(request_id):
@@ -67,7 +68,8 @@ def transition(request_id: int):
     item = service.get_request(current_user, request_id)
     try:
         service.transition(current_user, item, request.form.get("to", ""),
-                           request.form.get("comment", ""))
+                           request.form.get("comment", ""),
+                           request.form.get("credit_limit") or None)
     except (InvalidInput, Conflict) as error:
         db.session.rollback()
         flash(str(error.message), "danger")

@@ -90,6 +90,12 @@ class TransitionSchema(Schema):
     to = ma.String(required=True, validate=validate.OneOf(("in_progress", "done",
                                                                 "rejected")))
     comment = ma.String(load_default="")
+    credit_limit = ma.Decimal(
+        load_default=None, allow_none=True, as_string=True,
+        metadata={"description": "the credit limit in roubles (two decimals at most, more "
+                                 "than 0, at most 10 000 000); required to approve (``done``) "
+                                 "a credit settlement request, refused on other approvals",
+                  "example": "150000.00"})
 
 
 class CreatedSchema(Schema):
@@ -143,11 +149,17 @@ def add_comment(body, request_id):
 @blp.arguments(TransitionSchema)
 @blp.response(200, RequestSchema)
 @blp.alt_response(409, description="not allowed from the current status, or the action failed")
+@blp.alt_response(422, description="no reason for a rejection; a missing or invalid credit "
+                                   "limit when approving a credit settlement request")
 @operator_staff
 def transition(body, request_id):
-    """Operator staff: take (in_progress), approve (done: runs a consent action) or reject."""
+    """Operator staff: take (in_progress), approve (done: runs a consent action) or reject.
+
+    Approving a request for the credit settlement method sets the billing account's credit
+    limit from ``credit_limit``.
+    """
     item = service.get_request(current_user, request_id)
-    service.transition(current_user, item, body["to"], body["comment"])
+    service.transition(current_user, item, body["to"], body["comment"], body["credit_limit"])
     db.session.commit()
     return item
 
