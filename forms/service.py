@@ -17,7 +17,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import false, select
 
 from core import audit
 from core.errors import InvalidInput, NotFound
@@ -62,7 +62,7 @@ def operator_details() -> dict:
 
 def portal_facts(actor) -> dict:
     """Plain values the forms are prefilled from: company, bank, contract, accounts, people."""
-    company = db.session.get(Company, actor.company_id)
+    company = db.session.get(Company, actor.company_id) if actor.company_id else None
     if company is None:
         raise NotFound()
     contract = db.session.scalar(select(Contract).where(Contract.company_id == company.id)
@@ -431,14 +431,47 @@ def generate(actor, code: str, raw_fields, line_ids=None) -> GeneratedDocument:
     ids = check_line_ids(line_ids, spec.lines)
     fields = {} if spec.guide else validate_fields(spec, raw_fields or {}, facts)
     lines = load_lines(actor, ids)
+    return _record_and_render(actor, actor.company_id, spec, facts, fields, ids, lines)
+
+
+def applicant_facts() -> dict:
+    """What the portal knows of an applicant who is not a customer yet: nothing of theirs
+    (the operator's catalogue only: tariffs, today)."""
+    facts = {key: "" for key in (
+        "company_name", "inn", "kpp", "ogrn", "legal_address", "postal_address", "bank_name",
+        "bik", "bank_account", "correspondent_account", "contract_number", "contract_date",
+        "contact_name", "contact_phone", "contact_email", "signatory_name",
+        "signatory_position", "authority_basis", "place", "billing_accounts",
+        "first_billing_account", "bank_details")}
+    tariff = db.session.scalar(select(Tariff.code).where(Tariff.active.is_(True))
+                               .order_by(Tariff.id))
+    facts.update({"today": date.today().isoformat(), "billing_account_numbers": [],
+                  "default_tariff": tariff or "",
+                  "signatory_position": str(DEFAULT_POSITION),
+                  "authority_basis": str(DEFAULT_AUTHORITY)})
+    return facts
+
+
+def generate_for_applicant(staff, code: str, raw_fields) -> GeneratedDocument:
+    """Operator staff record a form an applicant who is not a customer yet handed in (the
+    connection application): validated like any form, recorded with no company."""
+    spec = get_form(code)
+    if spec is None or spec.guide or spec.lines:
+        raise NotFound(_("No such form."))
+    facts = applicant_facts()
+    fields = validate_fields(spec, raw_fields or {}, facts)
+    return _record_and_render(staff, None, spec, facts, fields, [], [])
+
+
+def _record_and_render(actor, company_id, spec, facts, fields, ids, lines):
     document = GeneratedDocument(
-        company_id=actor.company_id, created_by=actor.id, form_code=spec.code,
+        company_id=company_id, created_by=actor.id, form_code=spec.code,
         form_version=spec.version, number=f"tmp-{uuid.uuid4().hex}",  # the real number needs the id
         data={"fields": fields, "line_ids": ids, "lines": lines}, line_count=len(lines),
     )
     db.session.add(document)
     db.session.flush()
-    document.number = f"{actor.company_id:04d}-{document.id:06d}"
+    document.number = f"{company_id or 0:04d}-{document.id:06d}"
     created = date.today()
     with force_locale("ru"):
         if spec.guide:
@@ -461,6 +494,8 @@ def generate(actor, code: str, raw_fields, line_ids=None) -> GeneratedDocument:
 
 
 def _visible_documents(actor):
+    if actor.company_id is None:  # operator staff reach documents through requests only
+        return select(GeneratedDocument).where(false())
     query = select(GeneratedDocument).where(GeneratedDocument.company_id == actor.company_id)
     if not access.has_company_scope(actor, PERMISSION):
         query = query.where(GeneratedDocument.created_by == actor.id)

@@ -102,6 +102,49 @@ class CreatedSchema(Schema):
     id = ma.Integer()
 
 
+class ConnectionApplicationSchema(Schema):
+    fields = ma.Dict(keys=ma.String(), required=True, metadata={
+        "description": "the fields of the connection form (GET /api/v1/forms lists them): the "
+                       "applicant's details, lines, tariff, administrator's e-mail, signature"})
+
+
+class OnboardingSchema(Schema):
+    """The company to create (as POST /api/v1/companies), prefilled from the application."""
+
+    name = ma.String(required=True)
+    inn = ma.String(required=True)
+    kpp = ma.String(load_default="")
+    ogrn = ma.String(required=True)
+    legal_address = ma.String(load_default="")
+    postal_address = ma.String(load_default="")
+    bank_name = ma.String(load_default="")
+    bik = ma.String(load_default="")
+    bank_account = ma.String(load_default="")
+    correspondent_account = ma.String(load_default="")
+    contact_phone = ma.String(load_default="")
+    signatory_name = ma.String(load_default="")
+    signatory_position = ma.String(load_default="")
+    authority_basis = ma.String(load_default="")
+    contract_number = ma.String(required=True)
+    admin_email = ma.String(required=True)
+    admin_name = ma.String(required=True)
+
+
+class AdministratorSchema(Schema):
+    id = ma.Integer()
+    email = ma.String()
+    temporary_password = ma.String(metadata={"description": "shown once"})
+
+
+class OnboardedSchema(Schema):
+    id = ma.Integer(metadata={"description": "the new company"})
+    name = ma.String()
+    contract = ma.String()
+    billing_account = ma.String()
+    request = ma.Nested(RequestSchema)
+    administrator = ma.Nested(AdministratorSchema)
+
+
 @blp.route("/requests", methods=["GET"])
 @blp.arguments(RequestListArgs, location="query")
 @blp.response(200, RequestSchema(many=True))
@@ -186,3 +229,47 @@ def get_attachment(request_id, attachment_id):
     return send_file(io.BytesIO(service.attachment_bytes(attachment)),
                      mimetype=service.MIME[attachment.kind], as_attachment=True,
                      download_name=attachment.filename)
+
+
+# --- Connection applications (operator staff) ---------------------------------------------
+
+
+@blp.route("/connection-applications", methods=["POST"])
+@blp.arguments(ConnectionApplicationSchema)
+@blp.response(201, CreatedSchema)
+@blp.alt_response(422, description="field errors; nothing recorded")
+@operator_staff
+def file_connection_application(body):
+    """Operator staff record the connection application of a company that is not a customer
+    yet (it cannot sign in): a request with no company, carrying the generated form."""
+    item = service.file_connection_application(current_user, body["fields"])
+    db.session.commit()
+    return {"id": item.id}
+
+
+@blp.route("/requests/<int:request_id>/onboarding", methods=["GET"])
+@blp.response(200, OnboardingSchema)
+@blp.alt_response(409, description="not an open connection application awaiting onboarding")
+@operator_staff
+def onboarding_prefill(request_id):
+    """The onboarding values recorded in a connection application (contract number empty)."""
+    return service.onboarding_prefill(current_user, service.get_request(current_user,
+                                                                        request_id))
+
+
+@blp.route("/requests/<int:request_id>/onboarding", methods=["POST"])
+@blp.arguments(OnboardingSchema)
+@blp.response(201, OnboardedSchema)
+@blp.alt_response(409, description="not an open connection application awaiting onboarding")
+@blp.alt_response(422, description="field errors (INN, KPP, OGRN, bank details, e-mail…)")
+@operator_staff
+def onboard(body, request_id):
+    """Onboard the applicant (company, contract, billing account, global administrator with a
+    temporary password); the request becomes done with a comment naming the company."""
+    item = service.get_request(current_user, request_id)
+    company, admin, password = service.onboard_from_request(current_user, item, body)
+    db.session.commit()
+    return {"id": company.id, "name": company.name, "contract": item.action_result["contract"],
+            "billing_account": item.action_result["billing_account"], "request": item,
+            "administrator": {"id": admin.id, "email": admin.email,
+                              "temporary_password": password}}

@@ -49,7 +49,7 @@ from forms import service as forms_service
 from forms.catalogue import get_form
 from forms.models import GeneratedDocument
 from hierarchy.models import Node
-from roles import access
+from roles import access, onboarding
 
 PERMISSION = "requests.manage"
 SUBJECT_MAX = 200
@@ -538,6 +538,90 @@ def _reregister(staff, item: Request, contract: Contract, params: dict) -> dict:
     db.session.flush()
     return {"contract": contract.number, "new_holder": after,
             "effective_on": effective.isoformat(), "holder_change_id": change.id}
+
+
+# --- Connection applications: a company that is not a customer yet -----------------------
+
+CONNECTION_FORM = "connection"
+# The onboarding form's fields and the connection application's fields they come from.
+ONBOARDING_PREFILL = {
+    "name": "company_name", "inn": "inn", "kpp": "kpp", "ogrn": "ogrn",
+    "legal_address": "legal_address", "postal_address": "postal_address",
+    "bank_name": "bank_name", "bik": "bik", "bank_account": "bank_account",
+    "correspondent_account": "correspondent_account", "contact_phone": "contact_phone",
+    "signatory_name": "signatory_name", "signatory_position": "signatory_position",
+    "authority_basis": "authority_basis", "admin_name": "contact_name",
+}
+
+
+def file_connection_application(staff, fields, upload=None) -> Request:
+    """Operator staff record a connection application a prospective customer handed in
+    (signed on paper or scanned): the form is validated and generated like any other, the
+    request has no company until it is onboarded; the scan may be attached (flushes)."""
+    if not _is_staff(staff):
+        raise PermissionDenied(_("Only operator staff may do this."))
+    document = forms_service.generate_for_applicant(staff, CONNECTION_FORM, fields)
+    values = document.data["fields"]
+    subject = f"{get_form(CONNECTION_FORM).title}: {values['company_name']}"[:SUBJECT_MAX]
+    item = Request(company_id=None, created_by=staff.id, kind="application",
+                   subject=subject, text="", status="submitted", form_code=CONNECTION_FORM,
+                   document_id=document.id)
+    db.session.add(item)
+    db.session.flush()
+    audit.record("request.created", actor=staff, object_type="request", object_id=item.id,
+                 detail=f"connection application: {values['company_name']}, "
+                        f"INN {values['inn']}"[:500])
+    if upload is not None and getattr(upload, "filename", ""):
+        add_attachment(staff, item, upload)
+    db.session.flush()
+    return item
+
+
+def _connection_request(staff, item: Request) -> dict:
+    """The recorded fields of an open connection application awaiting onboarding."""
+    if not _is_staff(staff):
+        raise PermissionDenied(_("Only operator staff may do this."))
+    if item.form_code != CONNECTION_FORM or item.company_id is not None \
+            or not item.document_id:
+        raise Conflict(_("Only a connection application of a company that is not a "
+                         "customer yet can be onboarded."), code="not_a_connection_application")
+    if item.status not in OPEN_STATUSES:
+        raise Conflict(_("The request is closed."))
+    document = db.session.get(GeneratedDocument, item.document_id)
+    return dict((document.data or {}).get("fields") or {})
+
+
+def onboarding_prefill(staff, item: Request) -> dict:
+    """The onboarding form's values from the connection application (the contract number
+    is the operator's to give)."""
+    fields = _connection_request(staff, item)
+    values = {target: str(fields.get(source) or "")
+              for target, source in ONBOARDING_PREFILL.items()}
+    values["admin_email"] = str(fields.get("admin_email") or fields.get("contact_email") or "")
+    values["contract_number"] = ""
+    return values
+
+
+def onboard_from_request(staff, item: Request, data: dict):
+    """Onboard the company of a connection application (company, contract, billing account,
+    global administrator with an issued password) and close the request as done with a
+    comment naming the new company. Returns (company, administrator, password)."""
+    _connection_request(staff, item)
+    company, admin, password = onboarding.create_company(staff, data)
+    account = onboarding.first_account_number(company.id)
+    contract = db.session.scalar(select(Contract.number).where(
+        Contract.company_id == company.id))
+    item.assignee_id = item.assignee_id or staff.id
+    item.action_result = {"company_id": company.id, "company_name": company.name,
+                          "contract": contract, "billing_account": account,
+                          "administrator_id": admin.id}
+    comment = _("Company onboarded: %(name)s (INN %(inn)s, company no. %(id)s); contract "
+                "%(contract)s, billing account %(account)s; global administrator %(email)s.",
+                name=company.name, inn=company.inn, id=company.id, contract=contract,
+                account=account, email=admin.email)
+    _close(item, staff, "done", comment)
+    db.session.flush()
+    return company, admin, password
 
 
 def companies_with_requests() -> list[tuple[int, str]]:

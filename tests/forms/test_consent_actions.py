@@ -23,7 +23,7 @@ from forms import service as forms_service
 from .conftest import pdf_text, valid_fields
 from .test_requests import ADMIN, STAFF, _application, _approve
 
-NEW_INN = "5003004005"
+NEW_INN = "500300400"
 NEW_INN = NEW_INN + inn_check_digits(NEW_INN)
 NEW_OGRN = "102500300400"
 NEW_OGRN = NEW_OGRN + ogrn_check_digit(NEW_OGRN)
