@@ -85,3 +85,64 @@ def test_sim_replacement_form_then_a_claim_answered_by_the_operator(page, live_s
         "Настройки роуминга обновлены, перезагрузите телефон.")
     expect(page.get_by_test_id("request-status").locator("[data-status]")).to_have_attribute(
         "data-status", "done")
+
+
+def _advance_line(live_server):
+    """An active line of ООО «Ромашка» billed to an advance account, and that account."""
+    from core.extensions import db
+    from corp.models import BillingAccount, Line
+
+    with live_server.app.app_context():
+        row = db.session.execute(
+            select(Line.id, BillingAccount.id, BillingAccount.number)
+            .join(BillingAccount, BillingAccount.id == Line.billing_account_id)
+            .where(Line.company_id == 1, Line.status == "active",
+                   BillingAccount.settlement_method == "advance")
+            .order_by(BillingAccount.id.desc(), Line.id)).first()
+        db.session.remove()
+        return row
+
+
+def _credit_request_of(live_server, account_id):
+    from core.extensions import db
+    from corp.operations.models import Operation
+    from corp.requests.models import Request
+
+    with live_server.app.app_context():
+        request_id = db.session.scalar(
+            select(Request.id).join(Operation, Operation.id == Request.operation_id)
+            .where(Operation.billing_account_id == account_id,
+                   Request.status == "submitted").order_by(Request.id.desc()))
+        db.session.remove()
+        return request_id
+
+
+def test_credit_settlement_approved_with_a_credit_limit(page, live_server):
+    line_id, account_id, number = _advance_line(live_server)
+    browser_login(page, "admin@romashka.example")
+    page.goto(f"/lines/{line_id}")
+    page.locator("#op-settlement_method_set button[type=submit]").click()
+    page.wait_for_load_state()
+    request_id = _credit_request_of(live_server, account_id)
+    assert request_id, "the credit settlement request was not filed"
+
+    _switch_user(page, "staff@operator.example")
+    page.goto(f"/staff/requests/{request_id}")
+    page.get_by_test_id("take").click()
+    status = page.get_by_test_id("request-status").locator("[data-status]")
+    expect(status).to_have_attribute("data-status", "in_progress")
+    limit = page.get_by_label("Кредитный лимит, ₽")
+    expect(limit).to_be_visible()
+    page.get_by_test_id("approve").click()  # no limit: refused, nothing changes
+    expect(page.locator(".alert-danger")).to_contain_text("укажите кредитный лимит")
+    expect(status).to_have_attribute("data-status", "in_progress")
+    page.get_by_label("Кредитный лимит, ₽").fill("120 000,50")
+    page.fill("#decision-comment", "Кредитный метод одобрен.")
+    page.get_by_test_id("approve").click()
+    expect(status).to_have_attribute("data-status", "done")
+    expect(page.get_by_test_id("credit-limit-granted")).to_contain_text("120")
+
+    _switch_user(page, "admin@romashka.example")
+    page.goto("/billing")
+    expect(page.get_by_test_id(f"settlement-{number}")).to_contain_text("120")
+    expect(page.get_by_test_id(f"settlement-{number}")).to_contain_text("000,50")
