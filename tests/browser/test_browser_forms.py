@@ -146,3 +146,42 @@ def test_credit_settlement_approved_with_a_credit_limit(page, live_server):
     page.goto("/billing")
     expect(page.get_by_test_id(f"settlement-{number}")).to_contain_text("120")
     expect(page.get_by_test_id(f"settlement-{number}")).to_contain_text("000,50")
+
+
+def test_connection_application_recorded_then_onboarded(page, live_server):
+    from corp.validators import inn_check_digits, ogrn_check_digit
+
+    inn = "780100200" + inn_check_digits("780100200")
+    ogrn = "102780100200" + ogrn_check_digit("102780100200")
+    browser_login(page, "staff@operator.example")
+    page.goto("/staff/requests")
+    page.get_by_test_id("record-connection").click()
+    form = page.get_by_test_id("connection-application")
+    for name, value in {"company_name": "ООО «Браузерный клиент»", "inn": inn,
+                        "kpp": "780101001", "ogrn": ogrn,
+                        "legal_address": "г. Санкт-Петербург, Невский пр., д. 1",
+                        "contact_name": "Петрова Мария", "lines_count": "12",
+                        "admin_email": "admin@browser-client.example",
+                        "delivery_address": "г. Санкт-Петербург, склад",
+                        "signatory_name": "Петров Иван", "place": "Санкт-Петербург"}.items():
+        form.locator(f"#f-{name}").fill(value)
+    page.set_input_files("#f-file", files=[{"name": "application.png", "mimeType": "image/png",
+                                            "buffer": PNG}])
+    form.get_by_test_id("record-application").click()
+    expect(page.get_by_test_id("attachments")).to_contain_text("application.png")
+    page.get_by_test_id("onboard-from-request").click()
+    expect(page.locator("#inn")).to_have_value(inn)
+    expect(page.locator("#admin_email")).to_have_value("admin@browser-client.example")
+    page.locator("#contract_number").fill("СПБ-2026-1")
+    page.get_by_test_id("create-company").click()
+    expect(page.get_by_test_id("temporary-password")).not_to_be_empty()
+    password = page.get_by_test_id("temporary-password").inner_text().strip()
+    page.goto("/staff/requests?status=done")
+    page.get_by_role("link", name=re.compile("Браузерный клиент")).first.click()
+    expect(page.get_by_test_id("request-status").locator("[data-status]")).to_have_attribute(
+        "data-status", "done")
+    expect(page.get_by_test_id("onboarded-company")).to_contain_text("Браузерный клиент")
+    # The new global administrator signs in with the issued password.
+    page.get_by_test_id("logout").click()
+    browser_login(page, "admin@browser-client.example", password)
+    expect(page).not_to_have_url(re.compile(r"/login$"))
