@@ -527,6 +527,10 @@ def _reregister(staff, item: Request, contract: Contract, params: dict) -> dict:
     for name in HOLDER_FIELDS:
         value = after[name]
         setattr(company, name, value or (None if name in NULLABLE_HOLDER_FIELDS else ""))
+    root = db.session.scalar(select(Node).where(Node.company_id == company.id,
+                                                Node.kind == "root"))
+    if root is not None and root.name == before["name"]:  # the tree's top bears the name
+        root.name = after["name"][:120]
     change = HolderChange(company_id=company.id, contract_id=contract.id,
                           effective_on=effective, before=before, after=after,
                           request_id=item.id, decided_by=staff.id)

@@ -19,6 +19,7 @@ from corp.requests.models import Request
 from corp.service import holder_details
 from corp.validators import inn_check_digits, make_bank_account, ogrn_check_digit
 from forms import service as forms_service
+from hierarchy.models import Node
 
 from .conftest import pdf_text, valid_fields
 from .test_requests import ADMIN, STAFF, _application, _approve
@@ -151,6 +152,8 @@ def _new_holder(**extra):
 def test_reregistration_passes_the_contract_to_the_new_holder(client, admin, staff, users):
     old = db.session.get(Company, 1)
     old_name, old_inn, old_address = old.name, old.inn, old.legal_address
+    old_root_name = db.session.scalar(select(Node.name).where(Node.company_id == 1,
+                                                              Node.kind == "root"))
     contract = db.session.scalar(select(Contract).where(Contract.company_id == 1))
     today = date.today().isoformat()
     request_id = _application(client, admin, users["admin"], "contract_reregistration",
@@ -170,6 +173,8 @@ def test_reregistration_passes_the_contract_to_the_new_holder(client, admin, sta
     assert (company.bik, company.bank_account) == (NEW_BIK, NEW_ACCOUNT)
     assert company.signatory_name == "Сидоров Пётр Ильич"
     assert db.session.get(Contract, contract.id).status == "active"
+    root = db.session.scalar(select(Node).where(Node.company_id == 1, Node.kind == "root"))
+    assert old_root_name == old_name and root.name == "ООО «Ромашка Плюс»"  # the tree's top
     change = db.session.scalar(select(HolderChange).where(HolderChange.company_id == 1))
     assert change.contract_id == contract.id and change.request_id == request_id
     assert (change.before["name"], change.before["inn"], change.before["legal_address"]) == (
