@@ -45,6 +45,10 @@ class Company(db.Model):
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_phone: Mapped[str] = mapped_column(String(20), default="")
     contact_email: Mapped[str] = mapped_column(String(200), default="")
+    # Who signs the company's documents (set at onboarding or re-registration).
+    signatory_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    signatory_position: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    authority_basis: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # Bumped on every change to roles, assignments or the tree: every process rebuilds
     # its cached Casbin enforcer for the company on the next request.
     policy_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -67,6 +71,30 @@ class Contract(db.Model):
 
     company = relationship("Company", back_populates="contracts")
     billing_accounts = relationship("BillingAccount", back_populates="contract")
+
+
+# The legal entity's details that a re-registration replaces (the holder of the contract).
+HOLDER_FIELDS = ("name", "inn", "kpp", "ogrn", "legal_address", "postal_address", "bank_name",
+                 "bik", "bank_account", "correspondent_account", "signatory_name",
+                 "signatory_position", "authority_basis")
+
+
+class HolderChange(db.Model):
+    """The contract passed to another legal entity (re-registration): the holder's details
+    before and after, and the first day the new ones apply. Documents dated before
+    ``effective_on`` carry ``before``; from that day on, the company's current details."""
+
+    __tablename__ = "contract_holder_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    effective_on: Mapped[date] = mapped_column(Date)
+    before: Mapped[dict] = mapped_column(JSONType, default=dict)
+    after: Mapped[dict] = mapped_column(JSONType, default=dict)
+    request_id: Mapped[int | None] = mapped_column(Integer)  # the approved request
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at = mapped_column(UTCDateTime, default=utcnow)
 
 
 class BillingAccount(db.Model):
@@ -258,9 +286,11 @@ class LineEvent(db.Model):
 
 
 __all__ = [
+    "HOLDER_FIELDS",
     "BillingAccount",
     "Company",
     "Contract",
+    "HolderChange",
     "Line",
     "LineEvent",
     "LineMonthlyUsage",

@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -10,8 +11,11 @@ from core.errors import InvalidInput, NotFound
 from core.extensions import db
 from corp.lines import current_period, scoped_lines
 from corp.models import (
+    HOLDER_FIELDS,
     LINE_STATUSES,
     BillingAccount,
+    Company,
+    HolderChange,
     Line,
     LineEvent,
     LineMonthlyUsage,
@@ -298,3 +302,30 @@ def billing_accounts(actor):
     return db.session.scalars(
         query.options(selectinload(BillingAccount.contract)).order_by(BillingAccount.number)
     ).all()
+
+
+# --- The legal entity holding the contract (re-registration keeps the earlier details) -----
+
+
+def current_holder(company: Company) -> dict:
+    """The company's legal details as they are now (the contract's holder)."""
+    return {name: getattr(company, name) or "" for name in HOLDER_FIELDS}
+
+
+def holder_details(company: Company, on: date) -> dict:
+    """The holder's details in force on ``on``: a re-registration that takes effect later
+    means its earlier details; otherwise the company's current ones. Documents dated ``on``
+    carry these."""
+    change = db.session.scalar(
+        select(HolderChange).where(HolderChange.company_id == company.id,
+                                   HolderChange.effective_on > on)
+        .order_by(HolderChange.effective_on, HolderChange.id))
+    if change is None:
+        return current_holder(company)
+    return {name: (change.before or {}).get(name) or "" for name in HOLDER_FIELDS}
+
+
+def last_holder_change(company_id: int) -> HolderChange | None:
+    """The latest re-registration of the company, if any."""
+    return db.session.scalar(select(HolderChange).where(HolderChange.company_id == company_id)
+                             .order_by(HolderChange.id.desc()))

@@ -14,7 +14,8 @@ class GeneratedDocument(db.Model):
     __table_args__ = (Index("ix_generated_documents_company_created", "company_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    # None: a connection application filed by operator staff for a company not yet onboarded.
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at = mapped_column(UTCDateTime, default=utcnow)
     form_code: Mapped[str] = mapped_column(String(40))

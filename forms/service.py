@@ -17,7 +17,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import false, select
 
 from core import audit
 from core.errors import InvalidInput, NotFound
@@ -26,7 +26,7 @@ from core.pdf import render_pdf
 from core.ui import NAV
 from corp import validators as v
 from corp.models import BillingAccount, Company, Contract, Line, Tariff
-from corp.service import scoped_lines
+from corp.service import holder_details, last_holder_change, scoped_lines
 from forms.catalogue import (
     COMPANY_FIELDS,
     FORMS,
@@ -62,7 +62,7 @@ def operator_details() -> dict:
 
 def portal_facts(actor) -> dict:
     """Plain values the forms are prefilled from: company, bank, contract, accounts, people."""
-    company = db.session.get(Company, actor.company_id)
+    company = db.session.get(Company, actor.company_id) if actor.company_id else None
     if company is None:
         raise NotFound()
     contract = db.session.scalar(select(Contract).where(Contract.company_id == company.id)
@@ -71,26 +71,37 @@ def portal_facts(actor) -> dict:
         BillingAccount.company_id == company.id).order_by(BillingAccount.number)).all()
     tariff = db.session.scalar(select(Tariff.code).where(Tariff.active.is_(True))
                                .order_by(Tariff.id))
-    last = db.session.scalar(select(GeneratedDocument.data).where(
-        GeneratedDocument.company_id == company.id).order_by(GeneratedDocument.id.desc()))
+    # The holder's details in force today: after a re-registration the new legal entity's
+    # (or, until its transfer date, still the earlier one's).
+    holder = holder_details(company, date.today())
+    remembered_query = select(GeneratedDocument.data).where(
+        GeneratedDocument.company_id == company.id)
+    change = last_holder_change(company.id)
+    if change is not None:  # what was typed for the earlier holder is not remembered
+        remembered_query = remembered_query.where(
+            GeneratedDocument.created_at > change.created_at)
+    last = db.session.scalar(remembered_query.order_by(GeneratedDocument.id.desc()))
     remembered = (last or {}).get("fields", {})
-    city = re.match(r"г\.\s*([^,]+)", company.legal_address or "")
+    city = re.match(r"г\.\s*([^,]+)", holder["legal_address"] or "")
     bank = ", ".join(x for x in (
-        company.bank_name, company.bik and f"БИК {company.bik}",
-        company.bank_account and f"р/с {company.bank_account}") if x)
+        holder["bank_name"], holder["bik"] and f"БИК {holder['bik']}",
+        holder["bank_account"] and f"р/с {holder['bank_account']}") if x)
     return {
-        "company_name": company.name, "inn": company.inn, "kpp": company.kpp or "",
-        "ogrn": company.ogrn, "legal_address": company.legal_address,
-        "postal_address": company.postal_address, "bank_name": company.bank_name,
-        "bik": company.bik or "", "bank_account": company.bank_account or "",
-        "correspondent_account": company.correspondent_account or "",
+        "company_name": holder["name"], "inn": holder["inn"], "kpp": holder["kpp"],
+        "ogrn": holder["ogrn"], "legal_address": holder["legal_address"],
+        "postal_address": holder["postal_address"], "bank_name": holder["bank_name"],
+        "bik": holder["bik"], "bank_account": holder["bank_account"],
+        "correspondent_account": holder["correspondent_account"],
         "contract_number": contract.number if contract else "",
         "contract_date": contract.signed_on.isoformat() if contract else "",
         "contact_name": company.contact_name, "contact_phone": company.contact_phone,
         "contact_email": company.contact_email,
-        "signatory_name": remembered.get("signatory_name") or company.contact_name,
-        "signatory_position": remembered.get("signatory_position") or str(DEFAULT_POSITION),
-        "authority_basis": remembered.get("authority_basis") or str(DEFAULT_AUTHORITY),
+        "signatory_name": remembered.get("signatory_name") or holder["signatory_name"]
+        or company.contact_name,
+        "signatory_position": remembered.get("signatory_position")
+        or holder["signatory_position"] or str(DEFAULT_POSITION),
+        "authority_basis": remembered.get("authority_basis") or holder["authority_basis"]
+        or str(DEFAULT_AUTHORITY),
         "place": remembered.get("place") or (city.group(1).strip() if city else ""),
         "today": date.today().isoformat(),
         "billing_accounts": ", ".join(accounts),
@@ -203,8 +214,8 @@ def _clean_one(field, raw, cleaned: dict, facts: dict):
             return v.validate_ogrnip(text)
         if kind == "bik":
             return v.validate_bik(text)
-        if kind == "bank_account":
-            bik = cleaned.get("bik")
+        if kind == "bank_account":  # checked against the BIK of its pair (new_holder_bik…)
+            bik = cleaned.get(field.name.replace("bank_account", "bik"))
             if not bik:
                 raise ValueError(_("Enter a valid BIK to check the account against."))
             return v.validate_bank_account(text, bik)
@@ -420,14 +431,47 @@ def generate(actor, code: str, raw_fields, line_ids=None) -> GeneratedDocument:
     ids = check_line_ids(line_ids, spec.lines)
     fields = {} if spec.guide else validate_fields(spec, raw_fields or {}, facts)
     lines = load_lines(actor, ids)
+    return _record_and_render(actor, actor.company_id, spec, facts, fields, ids, lines)
+
+
+def applicant_facts() -> dict:
+    """What the portal knows of an applicant who is not a customer yet: nothing of theirs
+    (the operator's catalogue only: tariffs, today)."""
+    facts = {key: "" for key in (
+        "company_name", "inn", "kpp", "ogrn", "legal_address", "postal_address", "bank_name",
+        "bik", "bank_account", "correspondent_account", "contract_number", "contract_date",
+        "contact_name", "contact_phone", "contact_email", "signatory_name",
+        "signatory_position", "authority_basis", "place", "billing_accounts",
+        "first_billing_account", "bank_details")}
+    tariff = db.session.scalar(select(Tariff.code).where(Tariff.active.is_(True))
+                               .order_by(Tariff.id))
+    facts.update({"today": date.today().isoformat(), "billing_account_numbers": [],
+                  "default_tariff": tariff or "",
+                  "signatory_position": str(DEFAULT_POSITION),
+                  "authority_basis": str(DEFAULT_AUTHORITY)})
+    return facts
+
+
+def generate_for_applicant(staff, code: str, raw_fields) -> GeneratedDocument:
+    """Operator staff record a form an applicant who is not a customer yet handed in (the
+    connection application): validated like any form, recorded with no company."""
+    spec = get_form(code)
+    if spec is None or spec.guide or spec.lines:
+        raise NotFound(_("No such form."))
+    facts = applicant_facts()
+    fields = validate_fields(spec, raw_fields or {}, facts)
+    return _record_and_render(staff, None, spec, facts, fields, [], [])
+
+
+def _record_and_render(actor, company_id, spec, facts, fields, ids, lines):
     document = GeneratedDocument(
-        company_id=actor.company_id, created_by=actor.id, form_code=spec.code,
+        company_id=company_id, created_by=actor.id, form_code=spec.code,
         form_version=spec.version, number=f"tmp-{uuid.uuid4().hex}",  # the real number needs the id
         data={"fields": fields, "line_ids": ids, "lines": lines}, line_count=len(lines),
     )
     db.session.add(document)
     db.session.flush()
-    document.number = f"{actor.company_id:04d}-{document.id:06d}"
+    document.number = f"{company_id or 0:04d}-{document.id:06d}"
     created = date.today()
     with force_locale("ru"):
         if spec.guide:
@@ -450,6 +494,8 @@ def generate(actor, code: str, raw_fields, line_ids=None) -> GeneratedDocument:
 
 
 def _visible_documents(actor):
+    if actor.company_id is None:  # operator staff reach documents through requests only
+        return select(GeneratedDocument).where(false())
     query = select(GeneratedDocument).where(GeneratedDocument.company_id == actor.company_id)
     if not access.has_company_scope(actor, PERMISSION):
         query = query.where(GeneratedDocument.created_by == actor.id)

@@ -63,6 +63,16 @@ class CompanyIn(Schema):
     kpp = fields.String(load_default="")
     ogrn = fields.String(required=True)
     legal_address = fields.String(load_default="")
+    postal_address = fields.String(load_default="")
+    bank_name = fields.String(load_default="")
+    bik = fields.String(load_default="")
+    bank_account = fields.String(load_default="", metadata={
+        "description": "checked against the BIK (control key)"})
+    correspondent_account = fields.String(load_default="")
+    contact_phone = fields.String(load_default="")
+    signatory_name = fields.String(load_default="")
+    signatory_position = fields.String(load_default="")
+    authority_basis = fields.String(load_default="")
     contract_number = fields.String(required=True)
     admin_email = fields.String(required=True)
     admin_name = fields.String(required=True)
@@ -285,5 +295,6 @@ def create_company(data):
     company, admin, password = onboarding.create_company(_me(), data)
     db.session.commit()
     return {"id": company.id, "name": company.name,
+            "billing_account": onboarding.first_account_number(company.id),
             "administrator": {"id": admin.id, "email": admin.email,
                               "temporary_password": password}}, 201

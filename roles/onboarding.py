@@ -1,6 +1,7 @@
 """Operator staff onboard a company: its details, contract, root node and first global
 administrator. Operator staff are members of no company and see no company's data."""
 
+import re
 from datetime import date
 
 from flask_babel import gettext as _
@@ -11,13 +12,16 @@ from core import audit
 from core.errors import InvalidInput, PermissionDenied
 from core.extensions import db
 from corp import validators as v
-from corp.models import Company, Contract
+from corp.models import BillingAccount, Company, Contract
+from corp.operations.gateway import new_account_number
 from hierarchy.models import Node
 from roles import access
 from roles.service import assign_predefined, ensure_predefined_roles
 from roles.users import _clean_user_fields, new_company_user, user_snapshot
 
-FIELDS = ("name", "inn", "kpp", "ogrn", "legal_address", "contract_number", "admin_email",
+FIELDS = ("name", "inn", "kpp", "ogrn", "legal_address", "postal_address", "bank_name", "bik",
+          "bank_account", "correspondent_account", "contact_phone", "signatory_name",
+          "signatory_position", "authority_basis", "contract_number", "admin_email",
           "admin_name")
 
 
@@ -52,7 +56,17 @@ def _validated(data: dict) -> dict:
 
     text("name", 200)
     text("legal_address", 300, required=False)
+    text("postal_address", 300, required=False)
+    text("bank_name", 200, required=False)
+    text("signatory_name", 200, required=False)
+    text("signatory_position", 200, required=False)
+    text("authority_basis", 200, required=False)
     text("contract_number", 40)
+    _bank(data, out, errors)
+    phone = re.sub(r"[^0-9]", "", str(data.get("contact_phone") or ""))
+    if phone and len(phone) not in (10, 11):
+        errors["contact_phone"] = _("Enter a Russian phone number, e.g. +7 495 123-45-67.")
+    out["contact_phone"] = phone[-10:]
     check("inn", v.validate_inn)
     inn = out.get("inn", "")
     if len(inn) == 12:  # a sole proprietor: OGRNIP, no KPP
@@ -78,8 +92,35 @@ def _validated(data: dict) -> dict:
     return out
 
 
+def _bank(data: dict, out: dict, errors: dict) -> None:
+    """Optional bank details: the BIK, the settlement account checked against it (the
+    control key), the correspondent account."""
+    values = {k: re.sub(r"\s", "", str(data.get(k) or "")) for k in
+              ("bik", "bank_account", "correspondent_account")}
+    out.update({key: value or None for key, value in values.items()})
+    if values["bik"]:
+        try:
+            out["bik"] = v.validate_bik(values["bik"])
+        except v.ValidationError as error:
+            errors["bik"] = _(error.message)
+    if values["bank_account"]:
+        if not values["bik"] or "bik" in errors:
+            errors["bank_account"] = _("Enter a valid BIK to check the account against.")
+        else:
+            try:
+                out["bank_account"] = v.validate_bank_account(values["bank_account"],
+                                                              out["bik"])
+            except v.ValidationError as error:
+                errors["bank_account"] = _(error.message)
+    if values["correspondent_account"] and not re.fullmatch(
+            r"301[0-9]{17}", values["correspondent_account"]):
+        errors["correspondent_account"] = _(
+            "A correspondent account has 20 digits starting with 301.")
+
+
 def create_company(staff, data: dict, today: date | None = None):
-    """Create the company, its contract and root node, and its first global administrator.
+    """Create the company, its contract with a billing account (advance settlement), its
+    root node, and its first global administrator.
 
     Returns (company, administrator, temporary password); the password is shown once.
     """
@@ -88,7 +129,14 @@ def create_company(staff, data: dict, today: date | None = None):
     require_recent_auth(staff, "company.create")  # it creates a global administrator
     company = Company(name=values["name"], inn=values["inn"], kpp=values["kpp"],
                       ogrn=values["ogrn"], legal_address=values["legal_address"],
+                      postal_address=values["postal_address"], bank_name=values["bank_name"],
+                      bik=values["bik"], bank_account=values["bank_account"],
+                      correspondent_account=values["correspondent_account"],
                       contact_name=values["admin_name"], contact_email=values["admin_email"],
+                      contact_phone=values["contact_phone"],
+                      signatory_name=values["signatory_name"],
+                      signatory_position=values["signatory_position"],
+                      authority_basis=values["authority_basis"],
                       policy_version=1, active=True)
     db.session.add(company)
     db.session.flush()
@@ -97,14 +145,26 @@ def create_company(staff, data: dict, today: date | None = None):
     root = Node(company_id=company.id, name=company.name, kind="root", depth=0)
     db.session.add_all([contract, root])
     db.session.flush()
+    account = BillingAccount(company_id=company.id, contract_id=contract.id,
+                             number=new_account_number(), settlement_method="advance")
+    db.session.add(account)
+    db.session.flush()
     root.path = f"/{root.id}/"
     ensure_predefined_roles()
     admin, password = new_company_user(company.id, values["admin_email"], values["admin_name"])
     assign_predefined(admin, "global_admin")
     audit.record("company.created", actor=staff, company_id=company.id, object_type="company",
                  object_id=company.id,
-                 after={k: values[k] for k in ("name", "inn", "kpp", "ogrn", "contract_number")})
+                 after={**{k: values[k] for k in ("name", "inn", "kpp", "ogrn",
+                                                   "contract_number")},
+                        "billing_account": account.number})
     audit.record("user.created", actor=staff, company_id=company.id, object_type="user",
                  object_id=admin.id, after={**user_snapshot(admin), "role": "global_admin"})
     access.bump_policy_version(company.id)
     return company, admin, password
+
+
+def first_account_number(company_id: int) -> str:
+    """The billing account opened at onboarding (the company's first)."""
+    return db.session.scalar(select(BillingAccount.number).where(
+        BillingAccount.company_id == company_id).order_by(BillingAccount.id)) or ""

@@ -328,6 +328,8 @@ def company_new():
             company, admin, password = onboarding.create_company(_me(), form.data)
         if change.ok:
             return render_template("roles/company_created.html", company=company, user=admin,
-                                   password=password)
+                                   password=password,
+                                   contract_number=company.contracts[0].number,
+                                   account_number=onboarding.first_account_number(company.id))
         return render_template("roles/company_new.html", form=form), 422
     return render_template("roles/company_new.html", form=form)

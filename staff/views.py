@@ -8,13 +8,17 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, PageChange
 from core.extensions import db
 from corp.models import Company
 from corp.requests import service
 from corp.requests.models import REQUEST_KINDS, REQUEST_STATUSES
 from corp.requests.views import detail_context, send_attachment, send_document
+from forms import service as forms_service
+from forms.catalogue import all_fields, get_form
+from roles import onboarding
 from roles.access import operator_staff
+from roles.webforms import CompanyForm
 
 bp = Blueprint("staff", __name__)
 
@@ -51,9 +55,12 @@ def queue():
 def detail(request_id: int):
     """One request as staff see it, with take / comment / approve / reject."""
     item = service.get_request(current_user, request_id)
-    company = db.session.get(Company, item.company_id)
+    company = db.session.get(Company, item.company_id) if item.company_id else None
     return render_template("requests/detail.html", **detail_context(item), staff=True,
-                           company_name=company.name if company else "")
+                           company_name=company.name if company else "",
+                           onboardable=item.form_code == service.CONNECTION_FORM
+                           and item.company_id is None,
+                           requested_credit_limit=service.requested_credit_limit(item))
 
 
 def _back(request_id):
@@ -67,7 +74,8 @@ def transition(request_id: int):
     item = service.get_request(current_user, request_id)
     try:
         service.transition(current_user, item, request.form.get("to", ""),
-                           request.form.get("comment", ""))
+                           request.form.get("comment", ""),
+                           request.form.get("credit_limit") or None)
     except (InvalidInput, Conflict) as error:
         db.session.rollback()
         flash(str(error.message), "danger")
@@ -119,3 +127,59 @@ def attachment(request_id: int, attachment_id: int):
 def document(request_id: int):
     """Download the application form the request carries."""
     return send_document(service.get_request(current_user, request_id))
+
+
+# --- Connection applications and onboarding ---------------------------------------------
+
+
+def _connection_page(values, errors=None, status=200):
+    spec = get_form(service.CONNECTION_FORM)
+    facts = forms_service.applicant_facts()
+    choices = {f.name: forms_service.choices_for(f, facts) for f in all_fields(spec)
+               if f.type in ("choice", "billing_account")}
+    return render_template("staff/connection_new.html", spec=spec, fields=all_fields(spec),
+                           values=values, choices=choices, errors=errors or {}), status
+
+
+@bp.route("/staff/applications/new", methods=["GET", "POST"])
+@operator_staff
+def connection_new():
+    """Record the connection application of a company that is not a customer yet."""
+    spec = get_form(service.CONNECTION_FORM)
+    if request.method == "GET":
+        return _connection_page(forms_service.prefill(spec, forms_service.applicant_facts()))
+    values = {f.name: request.form.get(f.name, "") for f in all_fields(spec)}
+    try:
+        item = service.file_connection_application(current_user, values,
+                                                   request.files.get("file"))
+    except InvalidInput as error:
+        db.session.rollback()
+        return _connection_page(values, {k: v[0] for k, v in error.errors.items()}, 422)
+    db.session.commit()
+    flash(_("The connection application is recorded."), "success")
+    return redirect(url_for("staff.detail", request_id=item.id))
+
+
+@bp.route("/staff/requests/<int:request_id>/onboard", methods=["GET", "POST"])
+@operator_staff
+def onboard(request_id: int):
+    """The onboarding form prefilled from a connection application; creating the company
+    closes the request as done."""
+    item = service.get_request(current_user, request_id)
+    try:
+        prefill = service.onboarding_prefill(current_user, item)
+    except Conflict as error:
+        flash(str(error.message), "danger")
+        return _back(request_id)
+    form = CompanyForm(data=prefill) if request.method == "GET" else CompanyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        with PageChange(form, catch=(InvalidInput, Conflict)) as change:
+            company, admin, password = service.onboard_from_request(current_user, item,
+                                                                    form.data)
+        if change.ok:
+            return render_template("roles/company_created.html", company=company, user=admin,
+                                   password=password, source=item,
+                                   contract_number=company.contracts[0].number,
+                                   account_number=onboarding.first_account_number(company.id))
+        return render_template("roles/company_new.html", form=form, source=item), 422
+    return render_template("roles/company_new.html", form=form, source=item)

@@ -23,6 +23,7 @@ from corp.billing.models import AccountBalance, FinancialDocument, LineCharge, M
 from corp.billing.money import kopecks, split_gross, vat_rate_on
 from corp.models import BillingAccount, Company, Contract, Line, Payment
 from corp.operations.models import PromisedPayment
+from corp.service import holder_details
 
 KINDS = rating.CHARGE_KINDS
 NUMBER_PREFIX = {"invoice": "СЧ", "act": "АКТ", "vat_invoice": "СФ"}
@@ -44,9 +45,13 @@ def seller_details() -> dict:
     return {**default, **(current_app.config.get("OPERATOR_DETAILS") or {})}
 
 
-def buyer_details(company: Company, account: BillingAccount, contract: Contract) -> dict:
-    return {"name": company.name, "inn": company.inn, "kpp": company.kpp or "",
-            "address": company.legal_address, "postal_address": company.postal_address,
+def buyer_details(company: Company, account: BillingAccount, contract: Contract,
+                  on: date | None = None, holder: dict | None = None) -> dict:
+    """The buyer as on the document's date (a re-registration taking effect later keeps
+    the earlier holder's details on earlier documents); ``holder``: those details, known."""
+    holder = holder or holder_details(company, on or date.today())
+    return {"name": holder["name"], "inn": holder["inn"], "kpp": holder["kpp"] or "",
+            "address": holder["legal_address"], "postal_address": holder["postal_address"],
             "account_number": account.number, "contract": contract.number,
             "contract_date": contract.signed_on.isoformat()}
 
@@ -205,6 +210,7 @@ def close_month(period: str, company_id: int | None = None, actor=None) -> dict:
     contracts = {c.id: c for c in db.session.scalars(
         select(Contract).where(Contract.id.in_({a.contract_id for a in accounts})))}
     billed = [a for a in accounts if sum(account_sums[a.id].values())]
+    holders: dict[int, dict] = {}
     numbers = {kind: iter(_next_numbers(kind, issued_on.year, len(billed)))
                for kind in NUMBER_PREFIX}
     for account in accounts:
@@ -220,8 +226,12 @@ def close_month(period: str, company_id: int | None = None, actor=None) -> dict:
         net = sum((Decimal(x["net"]) for x in lines), Decimal("0.00"))
         vat = sum((Decimal(x["vat"]) for x in lines), Decimal("0.00"))
         assert net + vat == total  # every line splits exactly; totals are sums of lines
+        if account.company_id not in holders:
+            holders[account.company_id] = holder_details(companies[account.company_id],
+                                                         issued_on)
         buyer = buyer_details(companies[account.company_id], account,
-                              contracts[account.contract_id])
+                              contracts[account.contract_id], issued_on,
+                              holders[account.company_id])
         for kind in NUMBER_PREFIX:
             db.session.add(FinancialDocument(
                 company_id=account.company_id, billing_account_id=account.id, kind=kind,

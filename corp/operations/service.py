@@ -366,6 +366,27 @@ def decide(staff, operation_id: int, approve: bool, reason: str = "", credit_lim
     return operation
 
 
+def close_line_for_operator(staff, line: Line, reason: str, request_id: int | None = None):
+    """The operator closes a line on an approved application (contract termination, number
+    porting out): a permanent block through the gateway, recorded as a done operation, so
+    the line's history, the audit and the month's fees (up to that day) see it. Raises
+    ``Refused`` if the gateway fails."""
+    if not getattr(staff, "is_operator_staff", False):
+        raise PermissionDenied(_("Only operator staff may do this."))
+    params = {"kind": "permanent", "until": None, "confirm": line.msisdn}
+    operation = Operation(company_id=line.company_id, type="block", status="pending",
+                          params={"kind": "permanent", "confirm": line.msisdn},
+                          line_id=line.id, decided_by=staff.id,
+                          result={"reason": reason[:300], "request_id": request_id})
+    db.session.add(operation)
+    db.session.flush()
+    _apply(operation, staff, line, params)
+    if operation.status != "done":
+        raise Refused(_("The operator could not close the line %(n)s: %(e)s",
+                        n=line.msisdn, e=operation.error))
+    return operation
+
+
 # --- Due work: scheduled changes, ends of voluntary blocks, expiring promised payments ------
 
 

@@ -90,10 +90,59 @@ class TransitionSchema(Schema):
     to = ma.String(required=True, validate=validate.OneOf(("in_progress", "done",
                                                                 "rejected")))
     comment = ma.String(load_default="")
+    credit_limit = ma.Decimal(
+        load_default=None, allow_none=True, as_string=True,
+        metadata={"description": "the credit limit in roubles (two decimals at most, more "
+                                 "than 0, at most 10 000 000); required to approve (``done``) "
+                                 "a credit settlement request, refused on other approvals",
+                  "example": "150000.00"})
 
 
 class CreatedSchema(Schema):
     id = ma.Integer()
+
+
+class ConnectionApplicationSchema(Schema):
+    fields = ma.Dict(keys=ma.String(), required=True, metadata={
+        "description": "the fields of the connection form (GET /api/v1/forms lists them): the "
+                       "applicant's details, lines, tariff, administrator's e-mail, signature"})
+
+
+class OnboardingSchema(Schema):
+    """The company to create (as POST /api/v1/companies), prefilled from the application."""
+
+    name = ma.String(required=True)
+    inn = ma.String(required=True)
+    kpp = ma.String(load_default="")
+    ogrn = ma.String(required=True)
+    legal_address = ma.String(load_default="")
+    postal_address = ma.String(load_default="")
+    bank_name = ma.String(load_default="")
+    bik = ma.String(load_default="")
+    bank_account = ma.String(load_default="")
+    correspondent_account = ma.String(load_default="")
+    contact_phone = ma.String(load_default="")
+    signatory_name = ma.String(load_default="")
+    signatory_position = ma.String(load_default="")
+    authority_basis = ma.String(load_default="")
+    contract_number = ma.String(required=True)
+    admin_email = ma.String(required=True)
+    admin_name = ma.String(required=True)
+
+
+class AdministratorSchema(Schema):
+    id = ma.Integer()
+    email = ma.String()
+    temporary_password = ma.String(metadata={"description": "shown once"})
+
+
+class OnboardedSchema(Schema):
+    id = ma.Integer(metadata={"description": "the new company"})
+    name = ma.String()
+    contract = ma.String()
+    billing_account = ma.String()
+    request = ma.Nested(RequestSchema)
+    administrator = ma.Nested(AdministratorSchema)
 
 
 @blp.route("/requests", methods=["GET"])
@@ -143,11 +192,17 @@ def add_comment(body, request_id):
 @blp.arguments(TransitionSchema)
 @blp.response(200, RequestSchema)
 @blp.alt_response(409, description="not allowed from the current status, or the action failed")
+@blp.alt_response(422, description="no reason for a rejection; a missing or invalid credit "
+                                   "limit when approving a credit settlement request")
 @operator_staff
 def transition(body, request_id):
-    """Operator staff: take (in_progress), approve (done: runs a consent action) or reject."""
+    """Operator staff: take (in_progress), approve (done: runs a consent action) or reject.
+
+    Approving a request for the credit settlement method sets the billing account's credit
+    limit from ``credit_limit``.
+    """
     item = service.get_request(current_user, request_id)
-    service.transition(current_user, item, body["to"], body["comment"])
+    service.transition(current_user, item, body["to"], body["comment"], body["credit_limit"])
     db.session.commit()
     return item
 
@@ -174,3 +229,47 @@ def get_attachment(request_id, attachment_id):
     return send_file(io.BytesIO(service.attachment_bytes(attachment)),
                      mimetype=service.MIME[attachment.kind], as_attachment=True,
                      download_name=attachment.filename)
+
+
+# --- Connection applications (operator staff) ---------------------------------------------
+
+
+@blp.route("/connection-applications", methods=["POST"])
+@blp.arguments(ConnectionApplicationSchema)
+@blp.response(201, CreatedSchema)
+@blp.alt_response(422, description="field errors; nothing recorded")
+@operator_staff
+def file_connection_application(body):
+    """Operator staff record the connection application of a company that is not a customer
+    yet (it cannot sign in): a request with no company, carrying the generated form."""
+    item = service.file_connection_application(current_user, body["fields"])
+    db.session.commit()
+    return {"id": item.id}
+
+
+@blp.route("/requests/<int:request_id>/onboarding", methods=["GET"])
+@blp.response(200, OnboardingSchema)
+@blp.alt_response(409, description="not an open connection application awaiting onboarding")
+@operator_staff
+def onboarding_prefill(request_id):
+    """The onboarding values recorded in a connection application (contract number empty)."""
+    return service.onboarding_prefill(current_user, service.get_request(current_user,
+                                                                        request_id))
+
+
+@blp.route("/requests/<int:request_id>/onboarding", methods=["POST"])
+@blp.arguments(OnboardingSchema)
+@blp.response(201, OnboardedSchema)
+@blp.alt_response(409, description="not an open connection application awaiting onboarding")
+@blp.alt_response(422, description="field errors (INN, KPP, OGRN, bank details, e-mail…)")
+@operator_staff
+def onboard(body, request_id):
+    """Onboard the applicant (company, contract, billing account, global administrator with a
+    temporary password); the request becomes done with a comment naming the company."""
+    item = service.get_request(current_user, request_id)
+    company, admin, password = service.onboard_from_request(current_user, item, body)
+    db.session.commit()
+    return {"id": company.id, "name": company.name, "contract": item.action_result["contract"],
+            "billing_account": item.action_result["billing_account"], "request": item,
+            "administrator": {"id": admin.id, "email": admin.email,
+                              "temporary_password": password}}

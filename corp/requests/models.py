@@ -28,7 +28,8 @@ class Request(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    # None: a connection application operator staff filed before the company existed.
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(20))
     subject: Mapped[str] = mapped_column(String(200))

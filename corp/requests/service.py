@@ -11,19 +11,28 @@ the credit settlement method) change nothing until staff approve them; approval 
 import hashlib
 import re
 import unicodedata
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import exists, not_, select, update
+from sqlalchemy import exists, not_, select
 
 from core import audit
 from core.db import utcnow
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.extensions import db
 from core.uploads import read_attachment
-from corp.models import BillingAccount, Company, Contract, Line, LineEvent
+from corp.models import (
+    HOLDER_FIELDS,
+    BillingAccount,
+    Company,
+    Contract,
+    HolderChange,
+    Line,
+    LineEvent,
+)
 from corp.operations import service as operations_service
 from corp.requests.models import (
     OPEN_STATUSES,
@@ -35,15 +44,22 @@ from corp.requests.models import (
     RequestComment,
     RequestLine,
 )
+from corp.service import current_holder
 from forms import service as forms_service
 from forms.catalogue import get_form
 from forms.models import GeneratedDocument
 from hierarchy.models import Node
-from roles import access
+from roles import access, onboarding
 
 PERMISSION = "requests.manage"
 SUBJECT_MAX = 200
 TEXT_MAX = 4000
+CREDIT_LIMIT_MAX = Decimal("10000000")
+# The new holder's postal address and bank are their own (empty stays empty); these were
+# not asked before the form's version 2026.2, so such an application keeps the earlier ones.
+KEPT_IF_EMPTY = frozenset({"legal_address", "signatory_name", "signatory_position",
+                           "authority_basis"})
+NULLABLE_HOLDER_FIELDS = frozenset({"kpp", "bik", "bank_account", "correspondent_account"})
 MIME = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
 
 
@@ -138,8 +154,8 @@ def consent_params(code: str, fields: dict, lines: list[dict], facts: dict) -> d
                 "termination_date": fields["termination_date"]}
     if code == "contract_reregistration":
         return {"contract_number": facts["contract_number"],
-                "new_holder": {k: fields[k] for k in ("new_holder_name", "new_holder_inn",
-                                                      "new_holder_kpp", "new_holder_ogrn")},
+                "new_holder": {k.removeprefix("new_holder_"): value
+                               for k, value in fields.items() if k.startswith("new_holder_")},
                 "transfer_date": fields["transfer_date"]}
     return {}
 
@@ -323,8 +339,37 @@ def _close(item: Request, staff, status: str, comment: str = "") -> None:
                  object_type="request", object_id=item.id, detail=comment[:500])
 
 
-def transition(staff, item: Request, to: str, comment="") -> Request:
-    """Operator staff take, approve (runs a consent action) or reject a request (flushes)."""
+def parse_credit_limit(value) -> Decimal:
+    """A credit limit in roubles and kopecks: positive, at most two decimals, capped."""
+    message = _("Enter the credit limit in roubles, e.g. 150000.00 (more than 0, at most "
+                "%(max)s).", max=f"{CREDIT_LIMIT_MAX:,}".replace(",", " "))
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise InvalidInput({"credit_limit": message})
+    try:
+        amount = Decimal(str(value).strip().replace(" ", "").replace("\u00a0", "")
+                         .replace(",", "."))
+    except InvalidOperation:
+        raise InvalidInput({"credit_limit": message}) from None
+    if not amount.is_finite() or not 0 < amount <= CREDIT_LIMIT_MAX \
+            or amount != amount.quantize(Decimal("0.01")):
+        raise InvalidInput({"credit_limit": message})
+    return amount.quantize(Decimal("0.01"))
+
+
+def requested_credit_limit(item: Request) -> str:
+    """The credit limit the company asked for in its application form (may be empty)."""
+    if item.consent_action != "settlement_credit" or not item.document_id:
+        return ""
+    document = db.session.get(GeneratedDocument, item.document_id)
+    return ((document.data or {}).get("fields") or {}).get("credit_limit") or ""
+
+
+def transition(staff, item: Request, to: str, comment="", credit_limit=None) -> Request:
+    """Operator staff take, approve (runs a consent action) or reject a request (flushes).
+
+    Approving a credit settlement request needs the credit limit the operator grants
+    (``credit_limit``); nothing else takes one.
+    """
     if not _is_staff(staff):
         raise PermissionDenied(_("Only operator staff may do this."))
     comment = _text(comment, "comment", TEXT_MAX, False)
@@ -335,6 +380,17 @@ def transition(staff, item: Request, to: str, comment="") -> Request:
                          s=item.status, t=to), code="bad_transition")
     if to == "rejected" and not comment:
         raise InvalidInput({"comment": _("Say why the request is rejected.")})
+    if credit_limit in ("", None):
+        credit_limit = None
+    approving_credit = to == "done" and item.consent_action == "settlement_credit"
+    if approving_credit:
+        if credit_limit is None:
+            raise InvalidInput({"credit_limit": _(
+                "Set the credit limit to approve the credit settlement method.")})
+        credit_limit = parse_credit_limit(credit_limit)
+    elif credit_limit is not None and to != "rejected":
+        raise InvalidInput({"credit_limit": _(
+            "A credit limit is set only when approving the credit settlement method.")})
     if to == "in_progress":
         item.status, item.assignee_id, item.updated_at = "in_progress", staff.id, utcnow()
         if comment:
@@ -346,7 +402,8 @@ def transition(staff, item: Request, to: str, comment="") -> Request:
     if item.consent_action:
         _close(item, staff, to, comment)  # first: the operation's own signal finds it closed
         if to == "done":
-            item.action_result = run_consent_action(staff, item)
+            item.action_result = run_consent_action(
+                staff, item, credit_limit=credit_limit if approving_credit else None)
         elif item.operation_id:
             operations_service.decide(staff, item.operation_id, False, comment)
     else:
@@ -355,57 +412,220 @@ def transition(staff, item: Request, to: str, comment="") -> Request:
     return item
 
 
-def run_consent_action(staff, item: Request) -> dict:
+def run_consent_action(staff, item: Request, credit_limit: Decimal | None = None) -> dict:
     """What an approved consent application does (raises Conflict if it cannot run)."""
     params = item.action_params or {}
     action = item.consent_action
     if action == "settlement_credit":
-        operation = operations_service.decide(staff, item.operation_id, True)
+        operation = operations_service.decide(staff, item.operation_id, True,
+                                              credit_limit=credit_limit)
         if operation.status != "done":
             raise Conflict(_("The operator could not apply it: %(e)s", e=operation.error))
-        return {"operation_id": operation.id, "status": operation.status}
+        account = db.session.get(BillingAccount, operation.billing_account_id)
+        return {"operation_id": operation.id, "status": operation.status,
+                "billing_account": account.number, "credit_limit": str(account.credit_limit)}
     if action == "number_port_out":
-        ids = params.get("line_ids") or []
-        lines = db.session.scalars(select(Line).where(
-            Line.company_id == item.company_id, Line.id.in_(ids),
-            Line.status != "terminated")).all()
-        summary = _("Number ported to %(o)s", o=params.get("recipient_operator", ""))
-        for line in lines:
-            line.status, line.block_kind = "terminated", None
-            db.session.add(LineEvent(line_id=line.id, kind="port_out", summary=summary[:300]))
-            audit.record("line.ported_out", actor=staff, company_id=item.company_id,
-                         object_type="line", object_id=line.id, line_id=line.id,
-                         before={"status": "active"}, after={"status": "terminated"},
-                         detail=f"request {item.id}")
-        return {"ported": len(lines)}
+        return _port_out(staff, item, params)
     contract = db.session.scalar(select(Contract).where(
         Contract.company_id == item.company_id,
         Contract.number == params.get("contract_number")))
     if contract is None or contract.status != "active":
         raise Conflict(_("The contract is not active."))
     if action == "contract_termination":
-        contract.status = "terminated"
-        contract_lines = (select(Line.id)
-                          .join(BillingAccount, BillingAccount.id == Line.billing_account_id)
-                          .where(BillingAccount.contract_id == contract.id))
-        count = db.session.execute(
-            update(Line).where(Line.id.in_(contract_lines), Line.status != "terminated")
-            .values(status="terminated", block_kind=None, version=Line.version + 1)
-            .execution_options(synchronize_session=False)).rowcount
-        audit.record("contract.terminated", actor=staff, company_id=item.company_id,
-                     object_type="contract", object_id=contract.id,
-                     before={"status": "active"}, after={"status": "terminated"},
-                     detail=f"request {item.id}: {count} lines terminated")
-        return {"contract": contract.number, "lines_terminated": count}
+        return _terminate(staff, item, contract, params)
     if action == "contract_reregistration":
-        contract.status = "reregistered"
-        audit.record("contract.reregistered", actor=staff, company_id=item.company_id,
-                     object_type="contract", object_id=contract.id,
-                     before={"status": "active"}, after={"status": "reregistered",
-                                                         **params.get("new_holder", {})},
-                     detail=f"request {item.id}")
-        return {"contract": contract.number, "new_holder": params.get("new_holder")}
+        return _reregister(staff, item, contract, params)
     raise Conflict(_("Unknown action."))  # pragma: no cover - actions come from the catalogue
+
+
+def _port_out(staff, item: Request, params: dict) -> dict:
+    """The listed numbers leave for the recipient operator: each line is closed through the
+    gateway (history, audit, fees up to today) and marked ported out."""
+    ids = params.get("line_ids") or []
+    lines = db.session.scalars(select(Line).where(
+        Line.company_id == item.company_id, Line.id.in_(ids),
+        Line.status != "terminated").order_by(Line.id)).all()
+    if not lines:
+        raise Conflict(_("None of the numbers is still served by the operator."))
+    recipient = str(params.get("recipient_operator", ""))
+    summary = _("Number ported to %(o)s", o=recipient)
+    for line in lines:
+        operations_service.close_line_for_operator(staff, line, summary, item.id)
+        db.session.add(LineEvent(line_id=line.id, kind="port_out", summary=summary[:300]))
+        audit.record("line.ported_out", actor=staff, company_id=item.company_id,
+                     object_type="line", object_id=line.id, line_id=line.id,
+                     after={"status": "terminated", "recipient_operator": recipient,
+                            "porting_date": params.get("porting_date")},
+                     detail=f"request {item.id}")
+    return {"ported": len(lines), "numbers": [line.msisdn for line in lines],
+            "recipient_operator": recipient}
+
+
+def _terminate(staff, item: Request, contract: Contract, params: dict) -> dict:
+    """The contract ends: every line on its billing accounts is closed through the gateway
+    (billed up to today), its accounts stop (advance accounts return to advance with no
+    credit), the contract is terminated."""
+    lines = db.session.scalars(
+        select(Line).join(BillingAccount, BillingAccount.id == Line.billing_account_id)
+        .where(BillingAccount.contract_id == contract.id, Line.status != "terminated")
+        .order_by(Line.id)).all()
+    summary = _("Contract %(n)s terminated", n=contract.number)
+    for line in lines:
+        operations_service.close_line_for_operator(staff, line, summary, item.id)
+    accounts = db.session.scalars(select(BillingAccount).where(
+        BillingAccount.contract_id == contract.id).order_by(BillingAccount.id)).all()
+    balances = {}
+    for account in accounts:
+        balances[account.number] = str(account.balance)
+        if account.settlement_method == "credit" or account.credit_limit:
+            before = {"settlement_method": account.settlement_method,
+                      "credit_limit": str(account.credit_limit)}
+            account.settlement_method, account.credit_limit = "advance", Decimal("0")
+            audit.record("billing_account.closed", actor=staff, company_id=item.company_id,
+                         object_type="billing_account", object_id=str(account.id),
+                         before=before, after={"settlement_method": "advance",
+                                               "credit_limit": "0"},
+                         detail=f"request {item.id}: contract terminated")
+    contract.status = "terminated"
+    audit.record("contract.terminated", actor=staff, company_id=item.company_id,
+                 object_type="contract", object_id=contract.id,
+                 before={"status": "active"}, after={"status": "terminated",
+                                                     "termination_date":
+                                                     params.get("termination_date")},
+                 detail=f"request {item.id}: {len(lines)} lines terminated")
+    db.session.flush()
+    return {"contract": contract.number, "lines_terminated": len(lines),
+            "final_balances": balances}
+
+
+def _new_holder(params: dict) -> dict:
+    """The new holder's details from the request (older requests carried fewer of them)."""
+    given = {key.removeprefix("new_holder_"): value
+             for key, value in (params.get("new_holder") or {}).items()}
+    return {name: str(given.get(name) or "") for name in HOLDER_FIELDS}
+
+
+def _reregister(staff, item: Request, contract: Contract, params: dict) -> dict:
+    """The contract passes to the new legal entity: the company's legal details become the
+    new holder's (documents from the transfer date on carry them); the earlier details stay
+    in the contract's history record and the audit."""
+    company = db.session.get(Company, item.company_id)
+    new = _new_holder(params)
+    if not new["name"] or not new["inn"] or not new["ogrn"]:
+        raise Conflict(_("The application lacks the new holder's details."))
+    if db.session.scalar(select(Company.id).where(Company.inn == new["inn"],
+                                                  Company.id != company.id)):
+        raise Conflict(_("Another customer of the operator has the new holder's INN; "
+                         "the contract cannot pass to it here."))
+    before = current_holder(company)
+    after = {name: new[name] or (before[name] if name in KEPT_IF_EMPTY else "")
+             for name in HOLDER_FIELDS}
+    try:
+        effective = date.fromisoformat(str(params.get("transfer_date")))
+    except ValueError:
+        effective = date.today()
+    for name in HOLDER_FIELDS:
+        value = after[name]
+        setattr(company, name, value or (None if name in NULLABLE_HOLDER_FIELDS else ""))
+    root = db.session.scalar(select(Node).where(Node.company_id == company.id,
+                                                Node.kind == "root"))
+    if root is not None and root.name == before["name"]:  # the tree's top bears the name
+        root.name = after["name"][:120]
+    change = HolderChange(company_id=company.id, contract_id=contract.id,
+                          effective_on=effective, before=before, after=after,
+                          request_id=item.id, decided_by=staff.id)
+    db.session.add(change)
+    audit.record("contract.reregistered", actor=staff, company_id=item.company_id,
+                 object_type="contract", object_id=contract.id, before=before,
+                 after={**after, "effective_on": effective.isoformat()},
+                 detail=f"request {item.id}")
+    db.session.flush()
+    return {"contract": contract.number, "new_holder": after,
+            "effective_on": effective.isoformat(), "holder_change_id": change.id}
+
+
+# --- Connection applications: a company that is not a customer yet -----------------------
+
+CONNECTION_FORM = "connection"
+# The onboarding form's fields and the connection application's fields they come from.
+ONBOARDING_PREFILL = {
+    "name": "company_name", "inn": "inn", "kpp": "kpp", "ogrn": "ogrn",
+    "legal_address": "legal_address", "postal_address": "postal_address",
+    "bank_name": "bank_name", "bik": "bik", "bank_account": "bank_account",
+    "correspondent_account": "correspondent_account", "contact_phone": "contact_phone",
+    "signatory_name": "signatory_name", "signatory_position": "signatory_position",
+    "authority_basis": "authority_basis", "admin_name": "contact_name",
+}
+
+
+def file_connection_application(staff, fields, upload=None) -> Request:
+    """Operator staff record a connection application a prospective customer handed in
+    (signed on paper or scanned): the form is validated and generated like any other, the
+    request has no company until it is onboarded; the scan may be attached (flushes)."""
+    if not _is_staff(staff):
+        raise PermissionDenied(_("Only operator staff may do this."))
+    document = forms_service.generate_for_applicant(staff, CONNECTION_FORM, fields)
+    values = document.data["fields"]
+    subject = f"{get_form(CONNECTION_FORM).title}: {values['company_name']}"[:SUBJECT_MAX]
+    item = Request(company_id=None, created_by=staff.id, kind="application",
+                   subject=subject, text="", status="submitted", form_code=CONNECTION_FORM,
+                   document_id=document.id)
+    db.session.add(item)
+    db.session.flush()
+    audit.record("request.created", actor=staff, object_type="request", object_id=item.id,
+                 detail=f"connection application: {values['company_name']}, "
+                        f"INN {values['inn']}"[:500])
+    if upload is not None and getattr(upload, "filename", ""):
+        add_attachment(staff, item, upload)
+    db.session.flush()
+    return item
+
+
+def _connection_request(staff, item: Request) -> dict:
+    """The recorded fields of an open connection application awaiting onboarding."""
+    if not _is_staff(staff):
+        raise PermissionDenied(_("Only operator staff may do this."))
+    if item.form_code != CONNECTION_FORM or item.company_id is not None \
+            or not item.document_id:
+        raise Conflict(_("Only a connection application of a company that is not a "
+                         "customer yet can be onboarded."), code="not_a_connection_application")
+    if item.status not in OPEN_STATUSES:
+        raise Conflict(_("The request is closed."))
+    document = db.session.get(GeneratedDocument, item.document_id)
+    return dict((document.data or {}).get("fields") or {})
+
+
+def onboarding_prefill(staff, item: Request) -> dict:
+    """The onboarding form's values from the connection application (the contract number
+    is the operator's to give)."""
+    fields = _connection_request(staff, item)
+    values = {target: str(fields.get(source) or "")
+              for target, source in ONBOARDING_PREFILL.items()}
+    values["admin_email"] = str(fields.get("admin_email") or fields.get("contact_email") or "")
+    values["contract_number"] = ""
+    return values
+
+
+def onboard_from_request(staff, item: Request, data: dict):
+    """Onboard the company of a connection application (company, contract, billing account,
+    global administrator with an issued password) and close the request as done with a
+    comment naming the new company. Returns (company, administrator, password)."""
+    _connection_request(staff, item)
+    company, admin, password = onboarding.create_company(staff, data)
+    account = onboarding.first_account_number(company.id)
+    contract = db.session.scalar(select(Contract.number).where(
+        Contract.company_id == company.id))
+    item.assignee_id = item.assignee_id or staff.id
+    item.action_result = {"company_id": company.id, "company_name": company.name,
+                          "contract": contract, "billing_account": account,
+                          "administrator_id": admin.id}
+    comment = _("Company onboarded: %(name)s (INN %(inn)s, company no. %(id)s); contract "
+                "%(contract)s, billing account %(account)s; global administrator %(email)s.",
+                name=company.name, inn=company.inn, id=company.id, contract=contract,
+                account=account, email=admin.email)
+    _close(item, staff, "done", comment)
+    db.session.flush()
+    return company, admin, password
 
 
 def companies_with_requests() -> list[tuple[int, str]]:

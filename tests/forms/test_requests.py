@@ -2,12 +2,13 @@
 and the applications that wait for the operator's consent."""
 
 import io
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from core.extensions import db
-from corp.models import BillingAccount, Contract, Line
+from corp.models import BillingAccount, Company, Contract, Line
 from corp.requests.models import Request
 from hierarchy.models import Node
 from tests.factories import make_user, node_named
@@ -154,10 +155,11 @@ def _application(client, headers, actor, code, line_ids=(), **fields):
     return response.json["id"]
 
 
-def _approve(client, staff, request_id):
+def _approve(client, staff, request_id, **extra):
     url = f"/api/v1/requests/{request_id}/transition"
     assert client.post(url, headers=staff, json={"to": "in_progress"}).status_code == 200
-    return client.post(url, headers=staff, json={"to": "done", "comment": "Согласовано."})
+    return client.post(url, headers=staff, json={"to": "done", "comment": "Согласовано.",
+                                                 **extra})
 
 
 def test_porting_out_waits_for_the_operator_then_runs(client, admin, staff, users,
@@ -197,11 +199,14 @@ def test_rejected_reregistration_changes_nothing(client, admin, staff, users):
                                                  "comment": "Нет акта."}).status_code == 200
     db.session.expire_all()
     assert db.session.scalar(select(Contract.status).where(Contract.company_id == 1)) == "active"
-    approved = _application(client, admin, users["admin"], "contract_reregistration")
+    approved = _application(client, admin, users["admin"], "contract_reregistration",
+                            new_holder_name="ООО «Ромашка-Новая»")
     assert _approve(client, staff, approved).status_code == 200
     db.session.expire_all()
+    # The contract goes on with the new holder (tests/forms/test_consent_actions.py has more).
     assert db.session.scalar(select(Contract.status).where(Contract.company_id == 1)) == \
-        "reregistered"
+        "active"
+    assert db.session.get(Company, 1).name == "ООО «Ромашка-Новая»"
 
 
 def test_credit_settlement_files_its_application_and_runs_on_approval(client, admin, staff):
@@ -217,9 +222,10 @@ def test_credit_settlement_files_its_application_and_runs_on_approval(client, ad
 
     assert account.number in pdf_text(db.session.get(GeneratedDocument, item.document_id).pdf)
     assert db.session.get(BillingAccount, account.id).settlement_method == "advance"
-    assert _approve(client, staff, item.id).status_code == 200
+    assert _approve(client, staff, item.id, credit_limit="150000.50").status_code == 200
     db.session.expire_all()
     assert db.session.get(BillingAccount, account.id).settlement_method == "credit"
+    assert db.session.get(BillingAccount, account.id).credit_limit == Decimal("150000.50")
 
 
 def test_staff_never_reach_company_line_pages(login_as):

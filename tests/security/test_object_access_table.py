@@ -39,7 +39,7 @@ UNCHANGED_TABLES = ("lines", "operations", "operation_jobs", "operation_job_item
                     "line_forwarding_rules", "promised_payments", "generated_documents",
                     "requests", "request_lines", "request_comments", "request_attachments",
                     "financial_documents", "line_charges", "billing_month_closes",
-                    "report_files")
+                    "report_files", "companies", "contracts", "contract_holder_changes")
 
 
 @dataclass
@@ -60,6 +60,10 @@ def _page(endpoint, method, url, expect, ok=(200,), form=None):
 def _api(endpoint, method, url, expect, ok=(200,), body=None):
     return Row(endpoint, method, url, expect, ok, body=body)
 
+
+ONBOARDING = {"name": "ООО «Новый клиент»", "inn": "7707083893", "kpp": "773601001",
+              "ogrn": "1027700132195", "contract_number": "OLA-1",
+              "admin_email": "boss@new.example", "admin_name": "Босс"}
 
 TABLE = [
     # --- lines
@@ -206,6 +210,16 @@ TABLE = [
           "403 403 403 403 ok 302"),
     _page("staff.document", "GET", "/staff/requests/{request}/document",
           "403 403 403 403 ok 302"),
+    # Onboarding from a connection application: the table's request is a company's question,
+    # so staff get past the access check and are refused (back to the request / 409).
+    _page("staff.onboard", "GET", "/staff/requests/{request}/onboard",
+          "403 403 403 403 ok 302", ok=(302,)),
+    _page("staff.onboard", "POST", "/staff/requests/{request}/onboard",
+          "403 403 403 403 ok 302", ok=(302,), form=ONBOARDING),
+    _api("Requests.onboarding_prefill", "GET", "/api/v1/requests/{request}/onboarding",
+         "403 403 403 403 ok 401", ok=(409,)),
+    _api("Requests.onboard", "POST", "/api/v1/requests/{request}/onboarding",
+         "403 403 403 403 ok 401", ok=(409,), body=ONBOARDING),
     # --- billing: financial documents (``finance.documents``), usage (``reports.view``)
     _page("billing.account_documents", "GET", "/billing/accounts/{account}/documents",
           "ok 403 403 404 403 302"),
@@ -443,7 +457,8 @@ def test_table_objects_are_what_they_claim(app, users, files):
 SCOPED_404 = [row for row in TABLE
               if any(f"{{{name}}}" in row.url for name in
                      ("document", "request", "findoc", "account", "line", "report_job"))
-              and not row.endpoint.startswith(("staff.", "Requests.transition", "Lines.",
+              and not row.endpoint.startswith(("staff.", "Requests.transition",
+                                               "Requests.onboard", "Lines.",
                                                "Hierarchy.", "Roles.", "Operations.",
                                                "operations.", "hierarchy.", "roles.", "corp."))]
 
