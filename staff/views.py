@@ -13,7 +13,7 @@ from core.extensions import db
 from corp.models import Company
 from corp.requests import service
 from corp.requests.models import REQUEST_KINDS, REQUEST_STATUSES
-from corp.requests.views import detail_context, send_attachment, send_document
+from corp.requests.pages import detail_context, send_attachment, send_document
 from roles.access import operator_staff
 
 bp = Blueprint("staff", __name__)
