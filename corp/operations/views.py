@@ -1,5 +1,5 @@
-"""Pages: the line card's operation forms, bulk selection and preview, the Operations page,
-a job's progress, the operator's approval queue. Thin: parse the form, call the service."""
+"""Pages: the line card's operation forms, a new job (selection and preview), the Operations
+page, a job's progress, the operator's approval queue. Thin: parse the form, call the service."""
 
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -185,7 +185,7 @@ def resume_job(job_id: int):
     return redirect(url_for("operations.job", job_id=job_id))
 
 
-# --- Bulk ------------------------------------------------------------------------------------
+# --- New job ---------------------------------------------------------------------------------
 
 
 def _selection_from_request() -> dict:
@@ -211,9 +211,9 @@ def _selection_from_request() -> dict:
     return {}
 
 
-@bp.route("/operations/bulk", methods=["GET", "POST"])
+@bp.route("/operations/jobs/new", methods=["GET", "POST"])
 @require("lines.view")
-def bulk():
+def new_job():
     """Choose a type and parameters for the selected lines, preview, then run."""
     selection = _selection_from_request()
     type_name = request.form.get("type", "") if request.method == "POST" else request.args.get(
@@ -222,7 +222,7 @@ def bulk():
     if selection.get("node_id"):
         node = get_node(current_user, selection["node_id"])
     context = {"selection": selection, "type_name": type_name, "node": node,
-               "bulk_types": rules.BULK_TYPES, "preview": None,
+               "job_types": rules.JOB_TYPES, "preview": None,
                "services": db.session.scalars(select(Service).where(Service.active)
                                               .order_by(Service.name)).all(),
                "tariffs": db.session.scalars(select(Tariff).where(Tariff.active)
@@ -242,7 +242,16 @@ def bulk():
                 # Refusals first: they are what the user has to read.
                 preview["items"].sort(key=lambda i: i["outcome"] != "refused")
                 context["preview"] = preview
-    return render_template("operations/bulk.html", **context)
+    return render_template("operations/new_job.html", **context)
+
+
+@bp.route("/operations/bulk", methods=["GET", "POST"])
+@require("lines.view")
+def bulk():
+    """The former address of the new-job page: a permanent redirect that keeps the method, the
+    form and the query (308), so that saved links and scripts keep working."""
+    query = request.query_string.decode()
+    return redirect(url_for("operations.new_job") + (f"?{query}" if query else ""), 308)
 
 
 # --- Operator staff: approvals ---------------------------------------------------------------
