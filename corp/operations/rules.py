@@ -15,6 +15,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.errors import Conflict, InvalidInput
 from core.extensions import db
@@ -175,10 +177,8 @@ def ensure_free_pool() -> bool:
         if number not in known and number not in used:
             rows.append({"msisdn": number, "status": "free"})
     # Two requests stocking the pool at once must not collide: the second adds nothing.
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    insert = postgresql_insert if postgresql else sqlite_insert
     db.session.execute(insert(FreeNumber).values(rows).on_conflict_do_nothing())
     return True
 
