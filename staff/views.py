@@ -4,11 +4,11 @@ Staff see requests and what is attached to them; they never reach a company's li
 management pages (those need company permissions staff do not hold).
 """
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, PageChange
 from core.extensions import db
 from corp.models import Company
 from corp.requests import service
@@ -17,6 +17,8 @@ from corp.requests.pages import detail_context, send_attachment, send_document
 from roles.access import operator_staff
 
 bp = Blueprint("staff", __name__)
+# Refusals a page shows as a message (others answer the error page: 403, 404).
+REFUSALS = (InvalidInput, Conflict)
 
 
 def _int(value):
@@ -65,15 +67,9 @@ def _back(request_id):
 def transition(request_id: int):
     """Take, approve or reject (with the reply as a comment)."""
     item = service.get_request(current_user, request_id)
-    try:
+    with PageChange(catch=REFUSALS, success=_("Saved.")):
         service.transition(current_user, item, request.form.get("to", ""),
                            request.form.get("comment", ""))
-    except (InvalidInput, Conflict) as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
-        flash(_("Saved."), "success")
     return _back(request_id)
 
 
@@ -82,13 +78,8 @@ def transition(request_id: int):
 def comment(request_id: int):
     """Reply to the company."""
     item = service.get_request(current_user, request_id)
-    try:
+    with PageChange(catch=REFUSALS):
         service.add_comment(current_user, item, request.form.get("text", ""))
-    except (InvalidInput, Conflict) as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
     return _back(request_id)
 
 
@@ -97,13 +88,8 @@ def comment(request_id: int):
 def attach(request_id: int):
     """Attach a file for the company."""
     item = service.get_request(current_user, request_id)
-    try:
+    with PageChange(catch=REFUSALS):
         service.add_attachment(current_user, item, request.files.get("file"))
-    except (InvalidInput, Conflict) as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
     return _back(request_id)
 
 

@@ -40,6 +40,13 @@ def _key():
     return request.headers.get("Idempotency-Key") or None
 
 
+def _dispatched(operation):
+    """A requested operation, committed and handed to its runner (the API's one commit)."""
+    db.session.commit()
+    service.dispatch(operation)
+    return operation
+
+
 @blp.route("/lines/<int:line_id>/operations", methods=["POST"])
 @blp.arguments(LineOperationRequest)
 @blp.response(202, OperationSchema)
@@ -50,12 +57,9 @@ def _key():
 @require("lines.view")
 def create_line_operation(body, line_id):
     """Request an operation on a line; ``params`` follow the type's schema (``<Type>Params``)."""
-    operation = service.submit_line_operation(
+    return _dispatched(service.submit_line_operation(
         current_user, line_id, body["type"], body["params"], version=body["version"],
-        idempotency_key=_key())
-    db.session.commit()
-    service.dispatch(operation)
-    return operation
+        idempotency_key=_key()))
 
 
 @blp.route("/billing-accounts/<int:account_id>/operations", methods=["POST"])
@@ -64,12 +68,9 @@ def create_line_operation(body, line_id):
 @require("lines.view")
 def create_account_operation(body, account_id):
     """Request ``bill_delivery_set`` or ``settlement_method_set`` on a billing account."""
-    operation = service.submit_account_operation(
+    return _dispatched(service.submit_account_operation(
         current_user, account_id, body["type"], body["params"], version=body["version"],
-        idempotency_key=_key())
-    db.session.commit()
-    service.dispatch(operation)
-    return operation
+        idempotency_key=_key()))
 
 
 @blp.route("/operations/<int:operation_id>", methods=["GET"])

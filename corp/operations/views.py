@@ -87,38 +87,36 @@ def _int(value):
     return parse_int(value)  # out of the column's range reads as no number at all
 
 
+def _submit_from_card(submit, target_id: int) -> tuple[bool, str]:
+    """One operation from a form of the line card (``submit`` is the line or the account
+    service function): one transaction, then dispatched and its outcome flashed."""
+    type_name = request.form.get("type", "")
+    with PageChange(catch=REFUSALS) as change:
+        operation = submit(
+            current_user, target_id, type_name, params_from_form(type_name, request.form),
+            version=_int(request.form.get("version")),
+            idempotency_key=request.form.get("idempotency_key") or None)
+    if change.ok:
+        service.dispatch(operation)
+        _flash_operation(operation)
+    return change.ok, type_name
+
+
 @bp.post("/lines/<int:line_id>/operations")
 @require("lines.view")
 def line_operation(line_id: int):
     """Run one operation from the line card."""
-    type_name = request.form.get("type", "")
-    with PageChange(catch=REFUSALS) as change:
-        operation = service.submit_line_operation(
-            current_user, line_id, type_name, params_from_form(type_name, request.form),
-            version=_int(request.form.get("version")),
-            idempotency_key=request.form.get("idempotency_key") or None)
-    if not change.ok:
-        return redirect(url_for("corp.line", line_id=line_id) + f"#op-{type_name}")
-    service.dispatch(operation)
-    _flash_operation(operation)
-    return redirect(url_for("corp.line", line_id=line_id))
+    ok, type_name = _submit_from_card(service.submit_line_operation, line_id)
+    back = url_for("corp.line", line_id=line_id)
+    return redirect(back if ok else back + f"#op-{type_name}")
 
 
 @bp.post("/billing-accounts/<int:account_id>/operations")
 @require("lines.view")
 def account_operation(account_id: int):
     """Run a billing-account operation (from a line card); back to that card."""
-    type_name = request.form.get("type", "")
     back = url_for("corp.line", line_id=_int(request.form.get("line_id")) or 0)
-    with PageChange(catch=REFUSALS) as change:
-        operation = service.submit_account_operation(
-            current_user, account_id, type_name, params_from_form(type_name, request.form),
-            version=_int(request.form.get("version")),
-            idempotency_key=request.form.get("idempotency_key") or None)
-    if not change.ok:
-        return redirect(back)
-    service.dispatch(operation)
-    _flash_operation(operation)
+    _submit_from_card(service.submit_account_operation, account_id)
     return redirect(back)
 
 

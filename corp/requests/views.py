@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound, PageChange
 from core.extensions import db
 from corp.requests import service
 from corp.requests.models import REQUEST_STATUSES
@@ -16,6 +16,8 @@ from roles.access import require
 
 bp = Blueprint("requests", __name__)
 PERMISSION = service.PERMISSION
+# Refusals a page shows as a message (others answer the error page: 403, 404).
+REFUSALS = (InvalidInput, Conflict)
 
 
 @bp.get("/requests")
@@ -97,13 +99,8 @@ def detail(request_id: int):
 def comment(request_id: int):
     """Add a comment."""
     item = service.get_request(current_user, request_id)
-    try:
+    with PageChange(catch=REFUSALS):
         service.add_comment(current_user, item, request.form.get("text", ""))
-    except (InvalidInput, Conflict) as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
     return redirect(url_for("requests.detail", request_id=request_id))
 
 
@@ -112,13 +109,8 @@ def comment(request_id: int):
 def attach(request_id: int):
     """Attach a file."""
     item = service.get_request(current_user, request_id)
-    try:
+    with PageChange(catch=REFUSALS):
         service.add_attachment(current_user, item, request.files.get("file"))
-    except (InvalidInput, Conflict) as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
     return redirect(url_for("requests.detail", request_id=request_id))
 
 
