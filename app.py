@@ -140,8 +140,9 @@ def register_blueprints(app: Flask) -> None:
 def _optional_blueprints():
     """Packages that register themselves (operations, forms...) when present."""
     found = []
-    for name in ("corp.operations.routes", "forms.routes", "corp.requests.routes",
-                 "staff.routes", "corp.billing.routes", "corp.reports.routes"):
+    for name in ("audit.routes", "corp.operations.routes", "forms.routes",
+                 "corp.requests.routes", "staff.routes", "corp.billing.routes",
+                 "corp.reports.routes"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as error:

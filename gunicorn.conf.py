@@ -53,6 +53,8 @@ def when_ready(server):
 
 def child_exit(server, worker):
     """A dead worker's live gauges no longer count."""
+    # Imported here, as in when_ready: prometheus_client must not load before this file has
+    # set PROMETHEUS_MULTIPROC_DIR (it chooses its value class at import).
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)

@@ -1,6 +1,7 @@
 """JSON API of one's own account: recovery, two-factor sign-in, re-authentication, sessions."""
 
 from flask import current_app, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -110,8 +111,6 @@ class CompanySecurity(Schema):
 @public
 def request_recovery(data):
     """Send a 6-digit code to the address if it has an account; the answer is always the same."""
-    from flask_babel import gettext as _
-
     recovery.request_recovery(data["email"])
     db.session.commit()
     return {"message": _("If an account uses this address, a code is on its way to it.")}

@@ -56,6 +56,32 @@ def _put_errors(form, error: InvalidInput, default_field: str) -> None:
         field.errors = list(field.errors) + [str(m) for m in messages]
 
 
+def _refused_on_form(form, error: DomainError, field_name: str,
+                     other_field: str | None = None) -> None:
+    """A refusal shown on the form: the change rolls back, the refusals audited meanwhile are
+    kept, an ``InvalidInput``'s messages go beside their own fields where the form has them
+    (else beside ``field_name``), any other refusal's beside ``other_field`` (or the same)."""
+    db.session.rollback()
+    flush_refusals()
+    if isinstance(error, InvalidInput):
+        _put_errors(form, error, field_name)
+    else:
+        field = getattr(form, other_field or field_name)
+        field.errors = list(field.errors) + [str(error.message)]
+
+
+def _change_on_field(form, field_name: str, change) -> bool:
+    """Run ``change()`` and commit; a refusal (bad input or a conflict) is shown beside
+    ``field_name`` (see ``_refused_on_form``)."""
+    try:
+        change()
+    except (InvalidInput, Conflict) as error:
+        _refused_on_form(form, error, field_name)
+        return False
+    db.session.commit()
+    return True
+
+
 # --- recovery ---------------------------------------------------------------------------------
 
 
@@ -95,9 +121,7 @@ def reset_password():
                 user = recovery.confirm_recovery(form.email.data, form.code.data,
                                                  form.new_password.data)
             except InvalidInput as error:
-                db.session.rollback()
-                flush_refusals()
-                _put_errors(form, error, "code")
+                _refused_on_form(form, error, "code")
             else:
                 db.session.commit()
                 flash(_("Your password has been changed; every other session has ended."),
@@ -136,9 +160,7 @@ def login_code():
         try:
             totp.check_second_factor(user, form.otp.data, form.recovery_code.data)
         except DomainError as error:
-            db.session.rollback()
-            flush_refusals()
-            form.otp.errors = list(form.otp.errors) + [str(error.message)]
+            _refused_on_form(form, error, "otp")
             return render_template("auth/login_code.html", form=form), 401
         session.pop("pending_2fa", None)
         return finish_sign_in(user)
@@ -266,12 +288,7 @@ def reauthenticate():
         try:
             proof.reauthenticate(me, form.password.data, form.otp.data)
         except DomainError as error:
-            db.session.rollback()
-            flush_refusals()
-            if isinstance(error, InvalidInput):
-                _put_errors(form, error, "password")
-            else:
-                form.otp.errors = list(form.otp.errors) + [str(error.message)]
+            _refused_on_form(form, error, "password", other_field="otp")
         else:
             db.session.commit()
             flash(_("Thank you. You can go on now."), "success")
@@ -290,32 +307,15 @@ def email_change():
     form = EmailChangeForm(prefix="new")
     code_form = CodeForm(prefix="confirm")
     if request.method == "POST" and request.form.get("step") == "request":
-        if form.validate_on_submit():
-            try:
-                recovery.request_email_change(me, form.new_email.data)
-            except InvalidInput as error:
-                db.session.rollback()
-                _put_errors(form, error, "new_email")
-            except Conflict as error:
-                db.session.rollback()
-                form.new_email.errors = list(form.new_email.errors) + [error.message]
-            else:
-                db.session.commit()
-                flash(_("A code has been sent to the new address."), "info")
-                return redirect(url_for("account.email_change"))
-    elif request.form.get("step") == "confirm" and code_form.validate_on_submit():
-        try:
-            recovery.confirm_email_change(me, code_form.code.data)
-        except InvalidInput as error:
-            db.session.rollback()
-            _put_errors(code_form, error, "code")
-        except Conflict as error:
-            db.session.rollback()
-            code_form.code.errors = list(code_form.code.errors) + [error.message]
-        else:
-            db.session.commit()
-            flash(_("Your e-mail address has been changed."), "success")
-            return redirect(url_for("account.security"))
+        if form.validate_on_submit() and _change_on_field(
+                form, "new_email", lambda: recovery.request_email_change(me, form.new_email.data)):
+            flash(_("A code has been sent to the new address."), "info")
+            return redirect(url_for("account.email_change"))
+    elif (request.form.get("step") == "confirm" and code_form.validate_on_submit()
+          and _change_on_field(code_form, "code",
+                               lambda: recovery.confirm_email_change(me, code_form.code.data))):
+        flash(_("Your e-mail address has been changed."), "success")
+        return redirect(url_for("account.security"))
     return render_template("auth/email_change.html", form=form, code_form=code_form,
                            pending_email=recovery.pending_email_change(me))
 

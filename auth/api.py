@@ -1,6 +1,6 @@
 """JSON API of sign-in: tokens, the current user, password change."""
 
-from flask import request
+from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -34,8 +34,6 @@ class PasswordChangeRequest(Schema):
 
 
 def _rate():
-    from flask import current_app
-
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 

@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import current_app, has_request_context, render_template
+from flask import after_this_request, current_app, has_request_context, render_template
 from flask_babel import force_locale
 
 from core.mail import MailError, send_mail
@@ -50,8 +50,6 @@ def deliver_after_response(to: str, template: str, locale: str, **context) -> No
     existing account takes as long as one for an unknown address. Writing to the outbox
     folder (no ``MAIL_SERVER``) takes about a millisecond and is done at once.
     """
-    from flask import after_this_request
-
     if not has_request_context() or not current_app.config.get("MAIL_SERVER"):
         send_account_mail(to, template, locale, **context)
         return

@@ -8,6 +8,7 @@ Targets: one-page form ≤ 1 s warm; users information for 1,000 lines ≤ 10 s.
 Each generation includes validation, the scoped line query, the record and the PDF.
 """
 
+import io
 import os
 import statistics
 import sys
@@ -16,7 +17,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import database_url, make_app  # noqa: E402
+
+import pypdf
+from jinja2 import Environment
+from sqlalchemy import inspect, select
+from weasyprint import HTML
+
+from auth.models import User
+from bench.common import database_url, make_app
+from core.extensions import db
+from corp.demo import ensure_schema, load_demo
+from corp.models import Company, Line
+from forms import service
+from forms.catalogue import LINE_COLUMN_LABELS, USERS_COLUMNS
+from tests.forms.conftest import valid_fields
 
 LINES = 1000
 WARM_REPEAT = 5
@@ -32,12 +46,6 @@ td, th { border: 0.5pt solid #555; padding: 1mm; }
 
 
 def ensure_demo(app) -> None:
-    from sqlalchemy import inspect, select
-
-    from core.extensions import db
-    from corp.demo import ensure_schema, load_demo
-    from corp.models import Company
-
     with app.app_context():
         if "companies" not in inspect(db.engine).get_table_names() or db.session.scalar(
                 select(Company.id).limit(1)) is None:
@@ -48,17 +56,6 @@ def ensure_demo(app) -> None:
 
 
 def main() -> None:
-    from jinja2 import Environment
-    from sqlalchemy import select
-    from weasyprint import HTML
-
-    from auth.models import User
-    from core.extensions import db
-    from corp.models import Line
-    from forms import service
-    from forms.catalogue import LINE_COLUMN_LABELS, USERS_COLUMNS
-    from tests.forms.conftest import valid_fields
-
     app = make_app(database_url("bench_forms"))
     ensure_demo(app)
     with app.test_request_context():
@@ -94,10 +91,6 @@ def main() -> None:
         floor_ms = (time.perf_counter() - start) * 1000
         floor_cpu = (time.process_time() - cpu) * 1000
         db.session.rollback()  # the benchmark's documents are not kept
-
-    import io
-
-    import pypdf
 
     pages = len(pypdf.PdfReader(io.BytesIO(document.pdf)).pages)
     floor_pages = len(pypdf.PdfReader(io.BytesIO(floor_pdf)).pages)

@@ -25,6 +25,7 @@ import csv
 import gc
 import io
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -33,7 +34,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, select, text
+
+from app import create_app
+from auth.models import User
+from core.extensions import db
+from corp.demo import ensure_schema, load_demo, load_large
+from corp.models import Line
+from hierarchy import editing, service, transfer
+from hierarchy.models import Node
 
 LINES = int(os.environ.get("BENCH_LINES", "100000"))
 USAGE_PER_MONTH = 2
@@ -71,17 +80,12 @@ def line(label, seconds, floor, target=None):
 
 
 def main() -> None:
-    from app import create_app
-    from core.extensions import db
-
     url, folder = database_url()
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
                       "SECRET_KEY": "bench-secret", "WTF_CSRF_ENABLED": False,
                       "RATELIMIT_ENABLED": False})
     print(f"database: {url.split('@')[-1]}")
     with app.app_context():
-        from corp.demo import ensure_schema, load_demo, load_large
-
         build, _ = timed(lambda: (ensure_schema(), load_demo(), db.session.commit()))
         print(f"built the demo in {build:.1f} s")
         seconds, company = timed(lambda: load_large(LINES, USAGE_PER_MONTH, print))
@@ -107,24 +111,14 @@ def main() -> None:
     gc.freeze()
     bench_tree_page(app, company_id)
     if folder:
-        import shutil
-
         shutil.rmtree(folder, ignore_errors=True)
 
 
 def _admin(company_id):
-    from auth.models import User
-    from core.extensions import db
-
     return db.session.scalar(select(User).where(User.company_id == company_id))
 
 
 def bench_moves(app, company_id):
-    from core.extensions import db
-    from corp.models import Line
-    from hierarchy import editing
-    from hierarchy.models import Node
-
     admin = _admin(company_id)
     region1, region2 = (db.session.scalar(select(Node).where(
         Node.company_id == company_id, Node.name == name)) for name in ("Регион 1", "Регион 2"))
@@ -173,9 +167,6 @@ def bench_moves(app, company_id):
 
 
 def bench_import(app, company_id):
-    from core.extensions import db
-    from hierarchy import transfer
-
     admin = _admin(company_id)
     seconds, data = timed(lambda: transfer.export_csv(admin))
     db.session.commit()
@@ -201,7 +192,6 @@ def bench_import(app, company_id):
         return applied
 
     seconds, preview = timed(run)
-    from corp.models import Line
 
     pairs = db.session.execute(select(Line.id, Line.node_id).where(
         Line.company_id == company_id)).all()
@@ -217,17 +207,11 @@ def bench_import(app, company_id):
 
 
 def bench_tree_page(app, company_id):
-    from sqlalchemy import func
-
-    from core.extensions import db
-    from corp.models import Line
-
     client = app.test_client()
     with app.app_context():
         email = _admin(company_id).email
     response = client.post("/login", data={"email": email, "password": PASSWORD})
     assert response.status_code == 302, response.status_code
-    from hierarchy import service
 
     service.TOTALS_CACHE.clear()
     cold, _ = timed(lambda: client.get("/hierarchy"))

@@ -16,20 +16,20 @@ import random
 import time
 
 from common import database_url, make_app, p, summary, timed
+from sqlalchemy import select, text
+
+from auth.models import User
+from core.extensions import db
+from corp import demo
+from corp.models import Company
+from hierarchy.models import Node
+from roles.service import assign_predefined, ensure_predefined_roles
 
 SEARCH = "ов"  # a fragment of many Russian surnames: the search does real filtering
 
 
 def build(app, usage_per_month: int) -> None:
     """Create the companies unless the database already has them."""
-    from sqlalchemy import select
-
-    from auth.models import User
-    from core.extensions import db
-    from corp import demo
-    from corp.models import Company
-    from roles.service import assign_predefined, ensure_predefined_roles
-
     with app.app_context():
         demo.ensure_schema()
         if not demo.database_has_data():
@@ -68,14 +68,6 @@ def build(app, usage_per_month: int) -> None:
 
 def _scoped_user(company) -> None:
     """A line operator scoped to one region of the large company."""
-    from sqlalchemy import select
-
-    from auth.models import User
-    from core.extensions import db
-    from corp import demo
-    from hierarchy.models import Node
-    from roles.service import assign_predefined
-
     region = db.session.scalar(select(Node).where(Node.company_id == company.id,
                                                   Node.name == "Регион 1"))
     user = User(email="region1@gigant.example", name="Региональный", company_id=company.id,
@@ -87,12 +79,6 @@ def _scoped_user(company) -> None:
 
 def department_of(app, company_name: str, under: str | None = None) -> int:
     """The id of a department node (under a region for the large company)."""
-    from sqlalchemy import select
-
-    from core.extensions import db
-    from corp.models import Company
-    from hierarchy.models import Node
-
     with app.app_context():
         company_id = db.session.scalar(select(Company.id).where(Company.name == company_name))
         query = select(Node).where(Node.company_id == company_id, Node.kind == "department")
@@ -112,10 +98,6 @@ def signed_in(app, email):
 
 def floor_query(app, node_id: int, company_email: str):
     """The list's query as bare SQL (no ORM objects, no template) — the floor."""
-    from sqlalchemy import text
-
-    from core.extensions import db
-
     sql = text("""
         SELECT l.id, l.msisdn, l.employee_name, l.status FROM lines l
         JOIN hierarchy_nodes n ON n.id = l.node_id

@@ -17,7 +17,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import bindparam, create_engine, select, text, update  # noqa: E402
+from sqlalchemy import bindparam, create_engine, select, text, update
+
+from app import create_app
+from auth.models import User
+from core.audit import AuditEvent
+from core.extensions import db
+from corp.demo import ensure_schema, load_large
+from corp.models import Line
+from corp.operations import jobs
+from corp.operations.models import Operation
 
 LINES = int(os.environ.get("BENCH_LINES", "10000"))
 COMPANY_LINES = int(os.environ.get("BENCH_COMPANY_LINES", "100000"))  # the large company
@@ -39,15 +48,6 @@ def database_url() -> str:
 
 
 def main() -> None:
-    from app import create_app
-    from auth.models import User
-    from core.audit import AuditEvent
-    from core.extensions import db
-    from corp.demo import ensure_schema, load_large
-    from corp.models import Line
-    from corp.operations import jobs
-    from corp.operations.models import Operation
-
     url = database_url()
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
                       "OPERATIONS_EXECUTOR": "eager", "OPERATOR_GATEWAY_DELAY": 0})

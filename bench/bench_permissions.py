@@ -11,7 +11,7 @@ from pathlib import Path
 # Runnable as "python bench/bench_permissions.py" from anywhere.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from roles.enforcer import CompanyPolicy, EnforcerCache  # noqa: E402
+from roles.enforcer import CompanyPolicy, EnforcerCache
 
 SEED = 20240601
 USERS_PER_COMPANY = 50

@@ -24,11 +24,26 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from html import escape
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from flask_login import login_user
+from pypdf import PdfReader
+from sqlalchemy import create_engine, func, insert, select, text
+from weasyprint import HTML
+
+from app import create_app
+from auth.models import User
+from core.downloads import write_xlsx
+from core.extensions import db
+from corp.billing.service import parse_period
+from corp.demo import ensure_schema, load_large
+from corp.models import Line, UsageRecord
+from corp.reports import builders, formats
+from corp.reports.formats import screen_cell, table_rows
+from hierarchy.models import Node
 
 COMPANY_LINES = int(os.environ.get("BENCH_COMPANY_LINES", "100000"))
 USAGE_PER_MONTH = int(os.environ.get("BENCH_USAGE_PER_MONTH", "2"))
@@ -58,10 +73,6 @@ def timed(fn):
 
 def plain_pdf(columns, rows) -> bytes:
     """The floor: WeasyPrint rendering the rows as one plain table, nothing else."""
-    from html import escape
-
-    from weasyprint import HTML
-
     head = "".join(f"<th>{escape(str(c))}</th>" for c in columns)
     body = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>"
                    for row in rows)
@@ -84,17 +95,6 @@ def line(name, seconds, floor, target):
 
 
 def main() -> None:
-    from flask_login import login_user
-
-    from app import create_app
-    from auth.models import User
-    from core.extensions import db
-    from corp.billing.service import parse_period
-    from corp.demo import ensure_schema, load_large
-    from corp.models import Line, UsageRecord
-    from corp.reports import builders, formats
-    from corp.reports.formats import screen_cell, table_rows
-
     url = database_url()
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
                       "OPERATIONS_EXECUTOR": "eager", "PDF_PARALLEL_MIN_ROWS": 1000})
@@ -150,7 +150,6 @@ def main() -> None:
 
         # 3. Inventory XLSX: 10,000 lines of a subtree first, then every line.
         from corp.service import node_labels  # noqa: F401 - warm imports before measuring
-        from hierarchy.models import Node
 
         region = db.session.scalar(select(Node).where(Node.company_id == company.id,
                                                       Node.depth == 1).order_by(Node.id))
@@ -164,7 +163,6 @@ def main() -> None:
         rss_large = rss_mb()
         report = builders.inventory(admin, None, {})
         rows = list(table_rows(report.detail))
-        from core.downloads import write_xlsx
 
         with tempfile.TemporaryFile() as out:
             floor, _ = timed(lambda: write_xlsx(out, [c.label for c in report.detail.columns],
@@ -197,7 +195,6 @@ def main() -> None:
         report = builders.call_detail(admin, month, {"line_id": target})
         rows = list(table_rows(report.detail, cell=screen_cell, with_total=False))
         floor, _ = timed(lambda: plain_pdf([c.label for c in report.detail.columns], rows))
-        from pypdf import PdfReader
 
         pages = len(PdfReader(io.BytesIO(data)).pages)
         print(f"{f'call detail PDF, {count} rows, {pages} pages':<44} {seconds:8.2f} s  "

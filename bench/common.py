@@ -10,6 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from app import create_app
+
 DATA = ROOT / "bench" / "results"
 
 
@@ -24,8 +26,6 @@ def database_url(name: str) -> str:
 
 def make_app(url: str):
     """The portal bound to the benchmark database (no CSRF, no rate limits)."""
-    from app import create_app
-
     return create_app({
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,

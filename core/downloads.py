@@ -112,6 +112,8 @@ def _sheet_title(title: str | None) -> str:
 
 
 def _xlsx_cell(sheet, value):
+    # Imported on first use: openpyxl takes a noticeable time to import and only XLSX
+    # downloads and uploads need it.
     from openpyxl.cell import WriteOnlyCell
 
     text = _XML_ILLEGAL.sub("\ufffd", safe_cell(value))
@@ -123,6 +125,8 @@ def _xlsx_cell(sheet, value):
 def write_xlsx(fileobj, header: Iterable, rows: Iterable[Iterable],
                sheet_title: str | None = None) -> None:
     """Write an XLSX workbook of text cells to a binary file object, streaming the rows."""
+    # Imported on first use: openpyxl takes a noticeable time to import and only XLSX
+    # downloads and uploads need it.
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)

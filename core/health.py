@@ -6,6 +6,7 @@ import hmac
 from functools import lru_cache
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
+from limits.storage import storage_from_string
 from sqlalchemy import text
 
 from core import metrics
@@ -68,13 +69,12 @@ def _check_rate_limit_storage() -> None:
 @lru_cache(maxsize=4)
 def _rate_limit_storage(uri: str):
     """The configured storage itself (not the limiter's, which is off in some set-ups)."""
-    from limits.storage import storage_from_string
-
     return storage_from_string(uri, socket_connect_timeout=PROBE_TIMEOUT,
                                socket_timeout=PROBE_TIMEOUT)
 
 
 def _check_broker() -> None:
+    # Imported only when a broker is configured: a portal without Celery never loads kombu.
     from kombu import Connection
 
     with Connection(current_app.config["CELERY_BROKER_URL"],

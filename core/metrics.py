@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Iterable
 
 from prometheus_client import (
+    REGISTRY,
     CollectorRegistry,
     Counter,
     Histogram,
@@ -80,8 +81,6 @@ class _ProcessCollector:
     """This process's own counters when there is no multiprocess directory (one process)."""
 
     def collect(self):
-        from prometheus_client import REGISTRY
-
         yield from REGISTRY.collect()
 
 

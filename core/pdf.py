@@ -71,6 +71,8 @@ MIME_TYPES = {
 
 def make_url_fetcher(root: Path):
     """A WeasyPrint URL fetcher that serves files of ``root`` and refuses anything else."""
+    # Imported where a PDF is made: WeasyPrint loads Pango and Cairo (about half a second),
+    # which no other page, job or worker start needs.
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class StaticOnlyFetcher(URLFetcher):
@@ -161,6 +163,8 @@ def render_pdf(
     operator's name and details), ``right`` (e.g. the document number). Needs an app
     context (templates, translations, the static folder).
     """
+    # Imported where a PDF is made: WeasyPrint loads Pango and Cairo (about half a second),
+    # which no other page, job or worker start needs.
     from weasyprint import HTML
 
     html = render_html(template_name, context, title=title, header=header)

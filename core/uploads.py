@@ -194,6 +194,8 @@ def _xlsx_rows(data, max_columns, max_uncompressed_bytes, max_zip_entries, max_r
                field) -> Iterator[list[str]]:
     check_zip(data, max_uncompressed_bytes=max_uncompressed_bytes,
               max_zip_entries=max_zip_entries, max_ratio=max_ratio, field=field)
+    # Imported on first use: openpyxl takes a noticeable time to import and only XLSX
+    # downloads and uploads need it.
     from openpyxl import load_workbook
 
     try:

@@ -11,6 +11,7 @@
 
 import re
 
+from email_validator import EmailNotValidError, validate_email
 from flask import request
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -118,8 +119,6 @@ def clean_email(text) -> str | None:
     local part as typed: callers that compare addresses lower-case them); None if it is no
     address
     (``=hyperlink(...)&"@x.ru"`` is none)."""
-    from email_validator import EmailNotValidError, validate_email
-
     value = str(text or "").strip()
     if not value or len(value) > 254:
         return None

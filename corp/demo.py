@@ -14,7 +14,9 @@ from decimal import Decimal
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import func, insert, inspect, select
+from flask_migrate import upgrade
+from sqlalchemy import func, insert, inspect, select, text
+from werkzeug.serving import run_simple
 
 from auth.models import User
 from auth.passwords import hash_password
@@ -482,8 +484,6 @@ def large_spec(lines: int = 100_000, usage_per_month: int = 20) -> CompanySpec:
 
 def ensure_schema() -> None:
     """Bring the schema up to date (runs the migrations; a no-op when already current)."""
-    from flask_migrate import upgrade
-
     upgrade(directory=current_app.extensions["migrate"].directory)
 
 
@@ -542,8 +542,6 @@ def load_large(lines: int, usage_per_month: int, echo=lambda *_: None) -> Compan
 
 def analyze() -> None:
     """Refresh the planner's statistics after a bulk load (SQLite and PostgreSQL)."""
-    from sqlalchemy import text
-
     db.session.execute(text("ANALYZE"))
 
 
@@ -602,7 +600,5 @@ def serve_demo_command(host, port):
     print_logins()
     click.echo(f"Virtual Manager: http://{host}:{port}/")
     db.session.remove()
-    from werkzeug.serving import run_simple
-
     # The development server; production runs the WSGI app under gunicorn or similar.
     run_simple(host, port, current_app._get_current_object(), threaded=True)

@@ -89,6 +89,26 @@ SIGNATURE_FIELDS = (
     F("document_date", _l("Date"), "date", True, "today"),
 )
 
+# --- Fields that several forms ask alike (one description each) ------------------------------
+
+REASON = F("reason", _l("Reason"), "textarea")
+COMMENT = F("comment", _l("Comment"), "textarea")
+EFFECTIVE_DATE = F("effective_date", _l("Effective date"), "date", True, "today")
+BILLING_ACCOUNT = F("billing_account", _l("Billing account"), "billing_account", True,
+                    "first_billing_account")
+# Who acts for the company under a power of attorney, with what powers, until when.
+REPRESENTATIVE_FIELDS = (
+    F("representative_name", _l("Representative (full name)"), required=True),
+    F("representative_passport", _l("Representative's passport"), required=True),
+    F("powers", _l("Powers granted"), "textarea", True),
+    F("valid_until", _l("Valid until"), "date", True),
+)
+# The legal entity a contract passes to.
+NEW_HOLDER_FIELDS = (
+    F("new_holder_name", _l("New holder (company name)"), required=True),
+    F("new_holder_inn", _l("New holder's INN"), "inn", True),
+)
+
 YES_NO = (("yes", _l("yes")), ("no", _l("no")))
 
 LINE_COLUMN_LABELS = {
@@ -147,7 +167,7 @@ _add(FormSpec(
     _l("Global administrator, administrator"),
     fields=(
         F("original_request_date", _l("Date of the porting request"), "date", True),
-        F("reason", _l("Reason"), "textarea"),
+        REASON,
     ),
     lines="required",
 ))
@@ -167,10 +187,7 @@ _add(FormSpec(
     _l("Authorise a representative to act for the company before the operator."),
     _l("Global administrator"),
     fields=(
-        F("representative_name", _l("Representative (full name)"), required=True),
-        F("representative_passport", _l("Representative's passport"), required=True),
-        F("powers", _l("Powers granted"), "textarea", True),
-        F("valid_until", _l("Valid until"), "date", True),
+        *REPRESENTATIVE_FIELDS,
     ),
 ))
 _add(FormSpec(
@@ -181,10 +198,7 @@ _add(FormSpec(
         F("proprietor_name", _l("Sole proprietor (full name)"), required=True),
         F("proprietor_inn", _l("Sole proprietor's INN"), "inn12", True),
         F("proprietor_ogrnip", _l("OGRNIP"), "ogrnip", True),
-        F("representative_name", _l("Representative (full name)"), required=True),
-        F("representative_passport", _l("Representative's passport"), required=True),
-        F("powers", _l("Powers granted"), "textarea", True),
-        F("valid_until", _l("Valid until"), "date", True),
+        *REPRESENTATIVE_FIELDS,
     ),
 ))
 _add(FormSpec(
@@ -209,8 +223,7 @@ _add(FormSpec(
     _l("Transfer the contract, its numbers and billing accounts to another legal entity."),
     _l("Global administrator"),
     fields=(
-        F("new_holder_name", _l("New holder (company name)"), required=True),
-        F("new_holder_inn", _l("New holder's INN"), "inn", True),
+        *NEW_HOLDER_FIELDS,
         F("new_holder_kpp", _l("New holder's KPP"), "kpp"),
         F("new_holder_ogrn", _l("New holder's OGRN"), "ogrn", True),
         F("new_holder_legal_address", _l("New holder's legal address"), required=True),
@@ -227,7 +240,7 @@ _add(FormSpec(
         F("new_holder_authority_basis", _l("New holder's signatory acts on the basis of"),
           required=True),
         F("transfer_date", _l("Transfer date"), "date", True),
-        F("reason", _l("Reason"), "textarea"),
+        REASON,
     ),
     consent_action="contract_reregistration", version="2026.2",
 ))
@@ -237,11 +250,10 @@ _add(FormSpec(
     _l("Accompanies the signed act when the contract passes to a new holder."),
     _l("Global administrator"),
     fields=(
-        F("new_holder_name", _l("New holder (company name)"), required=True),
-        F("new_holder_inn", _l("New holder's INN"), "inn", True),
+        *NEW_HOLDER_FIELDS,
         F("act_number", _l("Act number"), required=True),
         F("act_date", _l("Act date"), "date", True),
-        F("comment", _l("Comment"), "textarea"),
+        COMMENT,
     ),
 ))
 _add(FormSpec(
@@ -256,7 +268,7 @@ _add(FormSpec(
         F("roaming", _l("International roaming"), "choice", True,
           choices=(("unchanged", _l("unchanged")), ("on", _l("connect")),
                    ("off", _l("disconnect")))),
-        F("effective_date", _l("Effective date"), "date", True, "today"),
+        EFFECTIVE_DATE,
     ),
     lines="required", line_columns=("msisdn", "employee_name", "tariff"),
 ))
@@ -267,8 +279,7 @@ _add(FormSpec(
     _l("Global administrator, accountant"),
     fields=(
         F("virtual_manager", _l("Virtual Manager"), "checkbox"),
-        F("billing_account", _l("Billing account"), "billing_account", True,
-          "first_billing_account"),
+        BILLING_ACCOUNT,
         F("bill_delivery_email", _l("Bill delivery e-mail"), "email", False, "contact_email"),
         F("bill_delivery_address", _l("Bill delivery postal address"),
           prefill="postal_address"),
@@ -284,7 +295,7 @@ _add(FormSpec(
         F("new_contact_name", _l("New contact person")),
         F("new_contact_phone", _l("New contact phone"), "phone"),
         F("new_contact_email", _l("New contact e-mail"), "email"),
-        F("effective_date", _l("Effective date"), "date", True, "today"),
+        EFFECTIVE_DATE,
     ),
 ))
 _add(FormSpec(
@@ -292,8 +303,7 @@ _add(FormSpec(
     _l("Order copies of invoices, acts, VAT invoices and reconciliation statements."),
     _l("Accountant"),
     fields=(
-        F("billing_account", _l("Billing account"), "billing_account", True,
-          "first_billing_account"),
+        BILLING_ACCOUNT,
         F("period_from", _l("Period from"), "date", True),
         F("period_to", _l("Period to"), "date", True),
         F("documents", _l("Documents"), "textarea", True),
@@ -307,8 +317,7 @@ _add(FormSpec(
     _l("Move a billing account to credit (postpaid) settlement; the operator decides."),
     _l("Global administrator, accountant"),
     fields=(
-        F("billing_account", _l("Billing account"), "billing_account", True,
-          "first_billing_account"),
+        BILLING_ACCOUNT,
         F("credit_limit", _l("Requested credit limit, ₽"), "money"),
         F("justification", _l("Justification"), "textarea"),
     ),
@@ -353,7 +362,7 @@ _add(FormSpec(
                    ("number_change", _l("change the number")),
                    ("restore", _l("restore the former number")))),
         F("new_iccid", _l("New SIM card (ICCID)"), "iccid"),
-        F("reason", _l("Reason"), "textarea"),
+        REASON,
     ),
     lines="required",
 ))
@@ -375,7 +384,7 @@ _add(FormSpec(
     _l("Information about your company's users connected to corporate service"),
     _l("The list of employees and their numbers, SIM cards and tariffs."),
     _l("Global administrator, administrator"),
-    fields=(F("comment", _l("Comment"), "textarea"),),
+    fields=(COMMENT,),
     lines="required", line_columns=USERS_COLUMNS,
 ))
 _add(FormSpec(
@@ -384,7 +393,7 @@ _add(FormSpec(
     _l("Global administrator"),
     fields=(
         F("termination_date", _l("Termination date"), "date", True),
-        F("reason", _l("Reason"), "textarea"),
+        REASON,
         F("refund_details", _l("Refund of the remaining balance to"), "textarea", False,
           "bank_details"),
     ),

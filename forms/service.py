@@ -325,6 +325,42 @@ def load_lines(actor, line_ids: list[int]) -> list[dict]:
 # --- Printing ----------------------------------------------------------------------------
 
 
+def line_ids_from_numbers(actor, text: str) -> list[int]:
+    """Numbers typed one per line (any common notation) → ids of lines in the actor's scope."""
+    wanted, errors = [], []
+    for raw in text.replace(",", "\n").splitlines():
+        if not raw.strip():
+            continue
+        try:
+            wanted.append(v.normalize_msisdn(raw))
+        except v.ValidationError:
+            errors.append(raw.strip()[:30])
+    if errors:
+        raise InvalidInput({"numbers": _("Not a mobile number: %(n)s", n=", ".join(errors))})
+    if len(wanted) > MAX_LINES:
+        raise InvalidInput({"numbers": _("At most %(n)d lines.", n=MAX_LINES)})
+    wanted = list(dict.fromkeys(wanted))
+    found = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        found.update(db.session.execute(scoped_lines(actor).where(Line.msisdn.in_(chunk))
+                                        .with_only_columns(Line.msisdn, Line.id)).all())
+    missing = [v.format_msisdn(m) for m in wanted if m not in found]
+    if missing:
+        raise InvalidInput({"numbers": _("Not among your lines: %(n)s",
+                                         n=", ".join(missing[:10]))})
+    return [found[m] for m in wanted]
+
+
+def numbers_of(actor, ids) -> str:
+    """The numbers of the given lines in the actor's scope, one per line (a form's prefill)."""
+    if not ids:
+        return ""
+    rows = db.session.scalars(scoped_lines(actor).where(Line.id.in_(ids[:MAX_LINES]))
+                              .with_only_columns(Line.msisdn)).all()
+    return "\n".join(v.format_msisdn(m) for m in rows)
+
+
 def display_value(field, value: str, facts: dict) -> str:
     """How a validated value is printed (dates as DD.MM.YYYY, labels for codes, ...)."""
     if value == "":

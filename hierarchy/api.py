@@ -1,5 +1,7 @@
 """JSON API of the hierarchy: the tree, editing nodes, placing lines, import and export."""
 
+import json
+
 from flask import Response, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -215,6 +217,4 @@ def import_(args):
 
 
 def _json(body) -> str:
-    import json
-
     return json.dumps(body, ensure_ascii=False, default=str)

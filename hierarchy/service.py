@@ -1,6 +1,7 @@
 """Reading the tree: nodes in the actor's scope, totals per node including descendants, the
 lines hanging on a node, and the billing structure beside the tree."""
 
+import time
 from collections import defaultdict
 from decimal import Decimal
 
@@ -82,8 +83,6 @@ TOTALS_CACHE_MIN_LINES = 5_000
 def company_node_totals(company_id: int, period: str) -> dict[int, tuple]:
     """Per node of the company, its own lines: (count, blocked, spend in ``period``),
     aggregated in SQL."""
-    import time
-
     bind = db.session.get_bind()
     key = (str(getattr(bind, "engine", bind).url), company_id, period)
     stamp = db.session.scalar(select(func.max(Line.updated_at)).where(

@@ -3,6 +3,7 @@ editor, placing lines, the employee of a line, the billing view, import and expo
 
 import os
 import re
+import time
 import uuid
 
 from flask import (
@@ -15,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -282,8 +284,6 @@ def export():
 
 def _upload_dir() -> str:
     """Where previewed uploads wait to be applied; those older than a day are dropped."""
-    import time
-
     path = os.path.join(current_app.instance_path, "hierarchy-imports")
     os.makedirs(path, exist_ok=True)
     for name in os.listdir(path):
@@ -358,8 +358,6 @@ def import_apply():
 
 
 def _register_nav() -> None:
-    from flask_babel import lazy_gettext as _l
-
     add_nav_item(NavItem("hierarchy.billing", _l("Billing structure"), "lines.view"))
 
 

@@ -1,17 +1,16 @@
-"""JSON API of permissions, roles, users, assignments, the audit log and (for operator
-staff) companies. Every handler calls the same service function as the page."""
+"""JSON API of permissions, roles, users and assignments. Every handler calls the same
+service function as the page."""
 
 from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
-from core import security_log
 from core.extensions import db
-from core.validation import DB_INT_MAX, Id, PatchSchema
-from roles import audit_log, explain, onboarding, service
+from core.validation import Id, PatchSchema
+from roles import explain, service
 from roles import users as user_service
-from roles.access import authenticated, operator_staff, require
+from roles.access import authenticated, require
 from roles.permissions import PERMISSIONS
 
 blp = Blueprint("Roles", __name__, url_prefix="/api/v1", description="Permissions and roles")
@@ -45,37 +44,6 @@ class UserPatch(PatchSchema):
 class AssignmentIn(Schema):
     role_id = Id(required=True)
     node_id = Id(load_default=None, allow_none=True)
-
-
-class AuditArgs(Schema):
-    user = fields.String(load_default="")
-    action = fields.String(load_default="")
-    line = fields.String(load_default="")
-    date_from = fields.String(load_default="")
-    date_to = fields.String(load_default="")
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=DB_INT_MAX))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-
-
-class CompanyIn(Schema):
-    name = fields.String(required=True)
-    inn = fields.String(required=True)
-    kpp = fields.String(load_default="")
-    ogrn = fields.String(required=True)
-    legal_address = fields.String(load_default="")
-    postal_address = fields.String(load_default="")
-    bank_name = fields.String(load_default="")
-    bik = fields.String(load_default="")
-    bank_account = fields.String(load_default="", metadata={
-        "description": "checked against the BIK (control key)"})
-    correspondent_account = fields.String(load_default="")
-    contact_phone = fields.String(load_default="")
-    signatory_name = fields.String(load_default="")
-    signatory_position = fields.String(load_default="")
-    authority_basis = fields.String(load_default="")
-    contract_number = fields.String(required=True)
-    admin_email = fields.String(required=True)
-    admin_name = fields.String(required=True)
 
 
 @blp.route("/permissions", methods=["GET"])
@@ -224,77 +192,3 @@ def explain_line(line_id):
             for p in data["by_permission"]
         ],
     }
-
-
-# --- audit -------------------------------------------------------------------------------
-
-
-@blp.route("/audit", methods=["GET"])
-@blp.arguments(AuditArgs, location="query")
-@require("audit.view")
-def list_audit(args):
-    """Audit events, newest first: filter by user, action, line, period (YYYY-MM-DD)."""
-    flt = audit_log.AuditFilter(**{k: args[k] for k in
-                                   ("user", "action", "line", "date_from", "date_to")})
-    items, total = audit_log.list_events(_me(), flt, page=args["page"],
-                                         per_page=args["per_page"])
-    return {"items": [audit_log.event_dict(e) for e in items], "total": total,
-            "page": args["page"], "per_page": args["per_page"]}
-
-
-# --- operator staff: companies --------------------------------------------------------------
-
-
-class SecurityEventsArgs(Schema):
-    kind = fields.String(validate=validate.OneOf(security_log.KINDS))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-
-
-class SecurityEventOut(Schema):
-    id = fields.Integer()
-    created_at = fields.DateTime()
-    kind = fields.String()
-    actor_id = fields.Integer(allow_none=True)
-    actor_email = fields.String()
-    company_id = fields.Integer(allow_none=True)
-    ip = fields.String()
-    method = fields.String()
-    path = fields.String()
-    status = fields.Integer(allow_none=True)
-    detail = fields.String()
-
-
-class SecurityEventsPage(Schema):
-    total = fields.Integer()
-    items = fields.List(fields.Nested(SecurityEventOut))
-
-
-@blp.route("/security-events", methods=["GET"])
-@blp.arguments(SecurityEventsArgs, location="query")
-@blp.response(200, SecurityEventsPage)
-@operator_staff
-def list_security_events(args):
-    """The platform's security events, newest first, 50 a page (operator staff only)."""
-    items, total = security_log.list_events(kind=args.get("kind"), page=args["page"])
-    return {"total": total, "items": items}
-
-
-@blp.route("/companies", methods=["GET"])
-@operator_staff
-def list_companies():
-    """Every company (operator staff only)."""
-    return [{"id": c.id, "name": c.name, "inn": c.inn, "kpp": c.kpp, "ogrn": c.ogrn,
-             "active": c.active} for c in onboarding.list_companies(_me())]
-
-
-@blp.route("/companies", methods=["POST"])
-@blp.arguments(CompanyIn)
-@operator_staff
-def create_company(data):
-    """Onboard a company with its contract, root node and first global administrator → 201."""
-    company, admin, password = onboarding.create_company(_me(), data)
-    db.session.commit()
-    return {"id": company.id, "name": company.name,
-            "billing_account": onboarding.first_account_number(company.id),
-            "administrator": {"id": admin.id, "email": admin.email,
-                              "temporary_password": password}}, 201

@@ -1,5 +1,5 @@
-"""Administration pages: users, roles, assignments, access explained, audit log; and the
-operator staff's company onboarding. Views parse input, call a service, render."""
+"""Administration pages: users, roles, assignments, access explained. Views parse input,
+call a service, render."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -7,25 +7,21 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from core import downloads, security_log
 from core.errors import InvalidInput, PageChange
 from core.extensions import db
 from core.ui import NavItem, add_nav_item
 from corp.lines import scoped_lines
 from corp.models import Line
 from corp.validators import ValidationError, normalize_msisdn
-from roles import audit_log, explain, onboarding, service
+from roles import explain, service
 from roles import users as user_service
-from roles.access import operator_staff, require
+from roles.access import require
 from roles.permissions import COMPANY_SCOPE, PERMISSIONS
-from roles.webforms import ActionForm, AssignmentForm, CompanyForm, RoleForm, UserForm
+from roles.webforms import ActionForm, AssignmentForm, RoleForm, UserForm
 
 bp = Blueprint("roles", __name__)
 
 add_nav_item(NavItem("roles.users", _l("Administration"), "users.manage"))
-add_nav_item(NavItem("roles.audit", _l("Audit log"), "audit.view"))
-add_nav_item(NavItem("roles.companies", _l("Companies"), operator_staff=True))
-add_nav_item(NavItem("roles.security_events", _l("Security events"), operator_staff=True))
 
 
 def _me():
@@ -258,78 +254,3 @@ def access_user(user_id: int):
 def access_line(line_id: int):
     """Who may do what on a line, and through which role and assignment."""
     return render_template("roles/access_line.html", **explain.explain_line(_me(), line_id))
-
-
-# --- audit log -----------------------------------------------------------------------------
-
-
-@bp.get("/admin/audit")
-@require("audit.view")
-def audit():
-    """The audit log with filters by user, action, line and period."""
-    flt = audit_log.AuditFilter.from_args(request.args)
-    page = max(request.args.get("page", 1, type=int), 1)
-    try:
-        items, total = audit_log.list_events(_me(), flt, page=page, per_page=50)
-        status = 200
-    except InvalidInput as error:
-        flash(str(error.message), "danger")
-        items, total, status = [], 0, 422
-    return render_template("roles/audit.html", items=items, total=total, flt=flt, page=page,
-                           pages=max((total + 49) // 50, 1),
-                           actions=audit_log.actions(_me())), status
-
-
-@bp.get("/admin/audit.csv")
-@require("audit.view")
-def audit_csv():
-    """The filtered audit log as a CSV file."""
-    flt = audit_log.AuditFilter.from_args(request.args)
-    security_log.record("download.audit", actor=_me(), status=200,
-                        detail=request.query_string.decode("utf-8", "replace"))
-    return downloads.csv_response("audit.csv", audit_log.CSV_COLUMNS,
-                                  list(audit_log.export_rows(_me(), flt)))
-
-
-# --- operator staff: the platform's security events ----------------------------------------
-
-
-@bp.get("/operator/security-events")
-@operator_staff
-def security_events():
-    """Refusals, sign-in locks and sensitive downloads of the whole platform."""
-    kind = request.args.get("kind") or None
-    if kind not in security_log.KINDS:
-        kind = None
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    events, total = security_log.list_events(kind=kind, page=page)
-    return render_template("roles/security_events.html", events=events, total=total,
-                           kind=kind, page=page, kinds=security_log.KINDS)
-
-
-# --- operator staff: companies -------------------------------------------------------------
-
-
-@bp.get("/operator/companies")
-@operator_staff
-def companies():
-    """Every company of the platform."""
-    return render_template("roles/companies.html",
-                           companies=onboarding.list_companies(_me()))
-
-
-@bp.route("/operator/companies/new", methods=["GET", "POST"])
-@operator_staff
-def company_new():
-    """Onboard a company with its contract, root node and first global administrator."""
-    form = CompanyForm()
-    if form.validate_on_submit():
-        with PageChange(form, catch=(InvalidInput,)) as change:
-            company, admin, password = onboarding.create_company(_me(), form.data)
-        if change.ok:
-            return render_template("roles/company_created.html", company=company, user=admin,
-                                   password=password,
-                                   contract_number=company.contracts[0].number,
-                                   account_number=onboarding.first_account_number(company.id))
-        return render_template("roles/company_new.html", form=form), 422
-    return render_template("roles/company_new.html", form=form)

@@ -1,4 +1,5 @@
-"""Operator staff pages: the queue of requests of every company, one request, decisions.
+"""Operator staff pages: the queue of requests of every company, one request, decisions;
+the companies of the platform and onboarding a new one; the platform's security events.
 
 Staff see requests and what is attached to them; they never reach a company's line
 management pages (those need company permissions staff do not hold).
@@ -8,19 +9,26 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import security_log
 from core.errors import Conflict, InvalidInput, PageChange
 from core.extensions import db
 from corp.models import Company
 from corp.requests import service
 from corp.requests.models import REQUEST_KINDS, REQUEST_STATUSES
-from corp.requests.views import detail_context, send_attachment, send_document
+from corp.requests.pages import detail_context, send_attachment, send_document
 from forms import service as forms_service
 from forms.catalogue import all_fields, get_form
-from roles import onboarding
 from roles.access import operator_staff
-from roles.webforms import CompanyForm
+from staff import onboarding
+from staff.webforms import CompanyForm
 
 bp = Blueprint("staff", __name__)
+# Refusals a page shows as a message (others answer the error page: 403, 404).
+REFUSALS = (InvalidInput, Conflict)
+
+
+def _me():
+    return current_user._get_current_object()
 
 
 def _int(value):
@@ -72,16 +80,10 @@ def _back(request_id):
 def transition(request_id: int):
     """Take, approve or reject (with the reply as a comment)."""
     item = service.get_request(current_user, request_id)
-    try:
+    with PageChange(catch=REFUSALS, success=_("Saved.")):
         service.transition(current_user, item, request.form.get("to", ""),
                            request.form.get("comment", ""),
                            request.form.get("credit_limit") or None)
-    except (InvalidInput, Conflict) as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
-        flash(_("Saved."), "success")
     return _back(request_id)
 
 
@@ -90,13 +92,8 @@ def transition(request_id: int):
 def comment(request_id: int):
     """Reply to the company."""
     item = service.get_request(current_user, request_id)
-    try:
+    with PageChange(catch=REFUSALS):
         service.add_comment(current_user, item, request.form.get("text", ""))
-    except (InvalidInput, Conflict) as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
     return _back(request_id)
 
 
@@ -105,13 +102,8 @@ def comment(request_id: int):
 def attach(request_id: int):
     """Attach a file for the company."""
     item = service.get_request(current_user, request_id)
-    try:
+    with PageChange(catch=REFUSALS):
         service.add_attachment(current_user, item, request.files.get("file"))
-    except (InvalidInput, Conflict) as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
     return _back(request_id)
 
 
@@ -127,6 +119,50 @@ def attachment(request_id: int, attachment_id: int):
 def document(request_id: int):
     """Download the application form the request carries."""
     return send_document(service.get_request(current_user, request_id))
+
+
+# --- the platform's security events ------------------------------------------------------------
+
+
+@bp.get("/operator/security-events")
+@operator_staff
+def security_events():
+    """Refusals, sign-in locks and sensitive downloads of the whole platform."""
+    kind = request.args.get("kind") or None
+    if kind not in security_log.KINDS:
+        kind = None
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    events, total = security_log.list_events(kind=kind, page=page)
+    return render_template("staff/security_events.html", events=events, total=total,
+                           kind=kind, page=page, kinds=security_log.KINDS)
+
+
+# --- companies -------------------------------------------------------------------------------
+
+
+@bp.get("/operator/companies")
+@operator_staff
+def companies():
+    """Every company of the platform."""
+    return render_template("staff/companies.html",
+                           companies=onboarding.list_companies(_me()))
+
+
+@bp.route("/operator/companies/new", methods=["GET", "POST"])
+@operator_staff
+def company_new():
+    """Onboard a company with its contract, root node and first global administrator."""
+    form = CompanyForm()
+    if form.validate_on_submit():
+        with PageChange(form, catch=(InvalidInput,)) as change:
+            company, admin, password = onboarding.create_company(_me(), form.data)
+        if change.ok:
+            return render_template("staff/company_created.html", company=company, user=admin,
+                                   password=password,
+                                   contract_number=company.contracts[0].number,
+                                   account_number=onboarding.first_account_number(company.id))
+        return render_template("staff/company_new.html", form=form), 422
+    return render_template("staff/company_new.html", form=form)
 
 
 # --- Connection applications and onboarding ---------------------------------------------
@@ -177,9 +213,9 @@ def onboard(request_id: int):
             company, admin, password = service.onboard_from_request(current_user, item,
                                                                     form.data)
         if change.ok:
-            return render_template("roles/company_created.html", company=company, user=admin,
+            return render_template("staff/company_created.html", company=company, user=admin,
                                    password=password, source=item,
                                    contract_number=company.contracts[0].number,
                                    account_number=onboarding.first_account_number(company.id))
-        return render_template("roles/company_new.html", form=form, source=item), 422
-    return render_template("roles/company_new.html", form=form, source=item)
+        return render_template("staff/company_new.html", form=form, source=item), 422
+    return render_template("staff/company_new.html", form=form, source=item)

@@ -1,5 +1,5 @@
-// Operations: bulk form fields per type, SMS length counter, live job/operation statuses,
-// bulk selection on the lines list. No inline scripts (CSP).
+// Operations: the new-job form fields per type, SMS length counter, live job/operation statuses,
+// selection of lines for a job on the lines list. No inline scripts (CSP).
 (function () {
   "use strict";
 
@@ -15,9 +15,9 @@
     span.className = "badge text-bg-" + (BADGE[status] || "light");
   }
 
-  // --- bulk form: only the chosen type's fields are enabled (and submitted) ---
-  function bulkForm() {
-    const select = document.querySelector("[data-bulk-type]");
+  // --- new-job form: only the chosen type's fields are enabled (and submitted) ---
+  function jobForm() {
+    const select = document.querySelector("[data-job-type]");
     if (!select) return;
     const sync = () => document.querySelectorAll("fieldset[data-type]").forEach((fs) => {
       const on = fs.dataset.type === select.value;
@@ -112,7 +112,7 @@
   function lineSelection() {
     const all = document.querySelector("[data-select-all]");
     const boxes = () => Array.from(document.querySelectorAll("input[data-line-select]"));
-    const bar = document.querySelector("[data-bulk-bar]");
+    const bar = document.querySelector("[data-job-bar]");
     if (!bar) return;
     const count = bar.querySelector("[data-selected-count]");
     const update = () => {
@@ -126,7 +126,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    bulkForm();
+    jobForm();
     smsCounters();
     pollJobs();
     pollOperations();

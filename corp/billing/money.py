@@ -55,6 +55,8 @@ def split_gross(gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
 
 def amount_in_words(amount: Decimal, lang: str = "ru") -> str:
     """«Одна тысяча двести рублей 50 копеек» — the amount in words for the documents."""
+    # Imported on first use: num2words loads the converters of all its ~50 languages, and
+    # only printed documents need an amount in words.
     from num2words import num2words
 
     amount = kopecks(amount)

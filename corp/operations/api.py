@@ -1,4 +1,5 @@
-"""JSON API of operations, bulk jobs, billing accounts, the catalogue and the approval queue.
+"""JSON API of operations, jobs (one type on many lines), billing accounts, the catalogue and
+the approval queue.
 
 The same service functions as the pages; ``Idempotency-Key`` makes a retried write run once.
 """
@@ -16,8 +17,8 @@ from corp.operations import jobs, rules, service
 from corp.operations.schemas import (
     AccountOperationRequest,
     BillingAccountSchema,
-    BulkRequest,
     DecisionSchema,
+    JobRequest,
     JobSchema,
     LineOperationRequest,
     OperationListArgs,
@@ -32,11 +33,18 @@ from roles import access
 from roles.access import authenticated, operator_staff, require
 
 blp = Blueprint("Operations", __name__, url_prefix="/api/v1",
-                description="Line and billing-account operations, bulk jobs, catalogue")
+                description="Line and billing-account operations, jobs, catalogue")
 
 
 def _key():
     return request.headers.get("Idempotency-Key") or None
+
+
+def _dispatched(operation):
+    """A requested operation, committed and handed to its runner (the API's one commit)."""
+    db.session.commit()
+    service.dispatch(operation)
+    return operation
 
 
 @blp.route("/lines/<int:line_id>/operations", methods=["POST"])
@@ -49,12 +57,9 @@ def _key():
 @require("lines.view")
 def create_line_operation(body, line_id):
     """Request an operation on a line; ``params`` follow the type's schema (``<Type>Params``)."""
-    operation = service.submit_line_operation(
+    return _dispatched(service.submit_line_operation(
         current_user, line_id, body["type"], body["params"], version=body["version"],
-        idempotency_key=_key())
-    db.session.commit()
-    service.dispatch(operation)
-    return operation
+        idempotency_key=_key()))
 
 
 @blp.route("/billing-accounts/<int:account_id>/operations", methods=["POST"])
@@ -63,12 +68,9 @@ def create_line_operation(body, line_id):
 @require("lines.view")
 def create_account_operation(body, account_id):
     """Request ``bill_delivery_set`` or ``settlement_method_set`` on a billing account."""
-    operation = service.submit_account_operation(
+    return _dispatched(service.submit_account_operation(
         current_user, account_id, body["type"], body["params"], version=body["version"],
-        idempotency_key=_key())
-    db.session.commit()
-    service.dispatch(operation)
-    return operation
+        idempotency_key=_key()))
 
 
 @blp.route("/operations/<int:operation_id>", methods=["GET"])
@@ -141,13 +143,7 @@ def job_json(job):
     }
 
 
-@blp.route("/bulk-operations", methods=["POST"])
-@blp.arguments(BulkRequest)
-@blp.alt_response(200, schema=PreviewSchema, description="dry run: the preview")
-@blp.alt_response(202, schema=JobSchema, description="the started job")
-@require("lines.view")
-def bulk_operation(body):
-    """Dry run (default) or start a job of one type on many lines."""
+def _preview_or_start_job(body):
     selection = {k: body.get(k) for k in jobs.SELECTION_KEYS}
     if body["dry_run"]:
         return jsonify(PreviewSchema().dump(
@@ -157,6 +153,27 @@ def bulk_operation(body):
     jobs.dispatch(job)
     db.session.refresh(job)
     return jsonify(JobSchema().dump(job_json(job))), 202
+
+
+@blp.route("/jobs", methods=["POST"])
+@blp.arguments(JobRequest)
+@blp.alt_response(200, schema=PreviewSchema, description="dry run: the preview")
+@blp.alt_response(202, schema=JobSchema, description="the started job")
+@require("lines.view")
+def start_job(body):
+    """Dry run (default) or start a job of one type on many lines."""
+    return _preview_or_start_job(body)
+
+
+@blp.route("/bulk-operations", methods=["POST"])
+@blp.arguments(JobRequest)
+@blp.alt_response(200, schema=PreviewSchema, description="dry run: the preview")
+@blp.alt_response(202, schema=JobSchema, description="the started job")
+@blp.doc(deprecated=True)
+@require("lines.view")
+def bulk_operation(body):
+    """Deprecated: the former address of ``POST /api/v1/jobs``, which it answers alike."""
+    return _preview_or_start_job(body)
 
 
 @blp.route("/jobs", methods=["GET"])

@@ -1,5 +1,5 @@
-"""Bulk operations: select lines, preview (dry run), run as a background job, follow,
-cancel, resume, export the per-line results.
+"""Jobs (one operation type on many lines): select lines, preview (dry run), run in the
+background, follow, cancel, resume, export the per-line results.
 
 A job works through its ``JobItem`` rows in chunks; each chunk is one transaction in which
 every line is applied completely (its own savepoint) together with its item's outcome and
@@ -40,14 +40,14 @@ SELECTION_KEYS = ("line_ids", "node_id", "filter", "msisdns")
 NEEDS_SERVICES = {"service_add", "service_remove", "tariff_change"}
 
 
-def _bulk_type(type_name):
+def _job_type(type_name):
     spec = rules.operation_type(type_name, "line")
-    if not spec.bulk:
+    if not spec.in_jobs:
         raise InvalidInput({"type": _("%(t)s is done one line at a time.", t=spec.name)})
     return spec
 
 
-def _bulk_params(spec, params, actor) -> dict:
+def _job_params(spec, params, actor) -> dict:
     loaded = rules.validate_params(spec.name, params)
     if spec.name == "block" and loaded["kind"] == "permanent":
         raise InvalidInput({"kind": _("A permanent block is confirmed line by line, not in bulk.")})
@@ -120,8 +120,8 @@ def _permitted(actor, permission):
 
 def preview(actor, type_name, params, selection: dict) -> dict:
     """The dry run: what would change on each selected line and what would be refused, why."""
-    spec = _bulk_type(type_name)
-    loaded = _bulk_params(spec, params, actor)
+    spec = _job_type(type_name)
+    loaded = _job_params(spec, params, actor)
     lines, refusals = select_lines(actor, selection, spec.name in NEEDS_SERVICES)
     allowed = _permitted(actor, spec.permission)
     items = []
@@ -258,7 +258,7 @@ def _refuse_no_longer_permitted(job, actor, items, lines) -> list:
     """Ask again, per chunk, whether the job's author may still act on each line: a role
     revoked, a node moved or an account disabled while the job runs stops it there."""
     g.pop("policy_versions", None)  # read the company's current policy version
-    permitted = _permitted(actor, _bulk_type(job.type).permission) if actor else None
+    permitted = _permitted(actor, _job_type(job.type).permission) if actor else None
     kept, denied = [], []
     for item in items:
         line = lines.get(item.line_id)
@@ -414,7 +414,7 @@ def may_control(actor, job: Job) -> bool:
     """Whether the actor started the job or holds its type's permission on all its lines."""
     if job.requested_by == actor.id:
         return True
-    permission = _bulk_type(job.type).permission
+    permission = _job_type(job.type).permission
     paths = access.scopes(actor, permission)
     if not paths:
         return False

@@ -47,6 +47,7 @@ def _broker_queue_length() -> int | None:
     url = current_app.config.get("CELERY_BROKER_URL")
     if not url:
         return None
+    # Imported only when a broker is configured: a portal without Celery never loads kombu.
     from kombu import Connection
     from kombu.exceptions import ChannelError
 

@@ -23,7 +23,7 @@ def register(app, api, csrf) -> None:
     api.register_blueprint(operations_api.blp)
     csrf.exempt(operations_api.blp)
     add_nav_item(NavItem("operations.operations", _l("Operations"), "lines.view"))
-    app.context_processor(lambda: {"bulk_enabled": True})
+    app.context_processor(lambda: {"jobs_enabled": True})
     app.cli.add_command(operations_command)
     add_scrape_source(metrics.collect)
 

@@ -15,6 +15,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.errors import Conflict, InvalidInput
 from core.extensions import db
@@ -52,13 +54,14 @@ class ChangedMeanwhile(Conflict):
 
 @dataclass(frozen=True)
 class OperationType:
-    """One type of the contract: who may run it on what, and whether bulk makes sense."""
+    """One type of the contract: who may run it on what, and whether a job may run it on many
+    lines (``in_jobs``)."""
 
     name: str
     label: object
     permission: str
     target: str  # "line" | "account"
-    bulk: bool = True
+    in_jobs: bool = True
 
 
 TYPES: dict[str, OperationType] = {t.name: t for t in (
@@ -74,19 +77,19 @@ TYPES: dict[str, OperationType] = {t.name: t for t in (
     OperationType("limit_clear", _l("Clear a limit"), "lines.limits", "line"),
     OperationType("tariff_change", _l("Change the tariff"), "lines.tariff_change", "line"),
     OperationType("tariff_configure", _l("Configure the tariff"), "lines.tariff_configure", "line",
-                  bulk=False),
-    OperationType("sim_replace", _l("Replace the SIM"), "lines.sim_replace", "line", bulk=False),
+                  in_jobs=False),
+    OperationType("sim_replace", _l("Replace the SIM"), "lines.sim_replace", "line", in_jobs=False),
     OperationType("number_change", _l("Change the number"), "lines.number_change", "line",
-                  bulk=False),
+                  in_jobs=False),
     OperationType("number_transfer", _l("Move to another billing account"),
                   "lines.number_transfer", "line"),
     OperationType("bill_delivery_set", _l("Bill delivery address"), "accounts.bill_delivery",
-                  "account", bulk=False),
+                  "account", in_jobs=False),
     OperationType("settlement_method_set", _l("Settlement method"),
-                  "accounts.settlement_method", "account", bulk=False),
+                  "accounts.settlement_method", "account", in_jobs=False),
 )}
 
-BULK_TYPES = [t for t in TYPES.values() if t.bulk]
+JOB_TYPES = [t for t in TYPES.values() if t.in_jobs]
 
 
 def operation_type(name, target: str | None = None) -> OperationType:
@@ -174,10 +177,8 @@ def ensure_free_pool() -> bool:
         if number not in known and number not in used:
             rows.append({"msisdn": number, "status": "free"})
     # Two requests stocking the pool at once must not collide: the second adds nothing.
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    insert = postgresql_insert if postgresql else sqlite_insert
     db.session.execute(insert(FreeNumber).values(rows).on_conflict_do_nothing())
     return True
 

@@ -267,7 +267,10 @@ class LineFilterSchema(Schema):
     billing_account_id = Id(load_default=None, allow_none=True)
 
 
-class BulkRequest(Schema):
+class JobRequest(Schema):
+    """A job: one type on the selected lines; a dry run (the preview) unless ``dry_run`` is
+    false."""
+
     type = fields.String(required=True, validate=validate.OneOf(LINE_TYPES))
     params = _params_field(LINE_TYPES)
     line_ids = IdList(MAX_IDS, load_default=None, allow_none=True)

@@ -1,5 +1,5 @@
-"""Pages: the line card's operation forms, bulk selection and preview, the Operations page,
-a job's progress, the operator's approval queue. Thin: parse the form, call the service."""
+"""Pages: the line card's operation forms, a new job (selection and preview), the Operations
+page, a job's progress, the operator's approval queue. Thin: parse the form, call the service."""
 
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -87,38 +87,36 @@ def _int(value):
     return parse_int(value)  # out of the column's range reads as no number at all
 
 
+def _submit_from_card(submit, target_id: int) -> tuple[bool, str]:
+    """One operation from a form of the line card (``submit`` is the line or the account
+    service function): one transaction, then dispatched and its outcome flashed."""
+    type_name = request.form.get("type", "")
+    with PageChange(catch=REFUSALS) as change:
+        operation = submit(
+            current_user, target_id, type_name, params_from_form(type_name, request.form),
+            version=_int(request.form.get("version")),
+            idempotency_key=request.form.get("idempotency_key") or None)
+    if change.ok:
+        service.dispatch(operation)
+        _flash_operation(operation)
+    return change.ok, type_name
+
+
 @bp.post("/lines/<int:line_id>/operations")
 @require("lines.view")
 def line_operation(line_id: int):
     """Run one operation from the line card."""
-    type_name = request.form.get("type", "")
-    with PageChange(catch=REFUSALS) as change:
-        operation = service.submit_line_operation(
-            current_user, line_id, type_name, params_from_form(type_name, request.form),
-            version=_int(request.form.get("version")),
-            idempotency_key=request.form.get("idempotency_key") or None)
-    if not change.ok:
-        return redirect(url_for("corp.line", line_id=line_id) + f"#op-{type_name}")
-    service.dispatch(operation)
-    _flash_operation(operation)
-    return redirect(url_for("corp.line", line_id=line_id))
+    ok, type_name = _submit_from_card(service.submit_line_operation, line_id)
+    back = url_for("corp.line", line_id=line_id)
+    return redirect(back if ok else back + f"#op-{type_name}")
 
 
 @bp.post("/billing-accounts/<int:account_id>/operations")
 @require("lines.view")
 def account_operation(account_id: int):
     """Run a billing-account operation (from a line card); back to that card."""
-    type_name = request.form.get("type", "")
     back = url_for("corp.line", line_id=_int(request.form.get("line_id")) or 0)
-    with PageChange(catch=REFUSALS) as change:
-        operation = service.submit_account_operation(
-            current_user, account_id, type_name, params_from_form(type_name, request.form),
-            version=_int(request.form.get("version")),
-            idempotency_key=request.form.get("idempotency_key") or None)
-    if not change.ok:
-        return redirect(back)
-    service.dispatch(operation)
-    _flash_operation(operation)
+    _submit_from_card(service.submit_account_operation, account_id)
     return redirect(back)
 
 
@@ -185,7 +183,7 @@ def resume_job(job_id: int):
     return redirect(url_for("operations.job", job_id=job_id))
 
 
-# --- Bulk ------------------------------------------------------------------------------------
+# --- New job ---------------------------------------------------------------------------------
 
 
 def _selection_from_request() -> dict:
@@ -211,9 +209,9 @@ def _selection_from_request() -> dict:
     return {}
 
 
-@bp.route("/operations/bulk", methods=["GET", "POST"])
+@bp.route("/operations/jobs/new", methods=["GET", "POST"])
 @require("lines.view")
-def bulk():
+def new_job():
     """Choose a type and parameters for the selected lines, preview, then run."""
     selection = _selection_from_request()
     type_name = request.form.get("type", "") if request.method == "POST" else request.args.get(
@@ -222,7 +220,7 @@ def bulk():
     if selection.get("node_id"):
         node = get_node(current_user, selection["node_id"])
     context = {"selection": selection, "type_name": type_name, "node": node,
-               "bulk_types": rules.BULK_TYPES, "preview": None,
+               "job_types": rules.JOB_TYPES, "preview": None,
                "services": db.session.scalars(select(Service).where(Service.active)
                                               .order_by(Service.name)).all(),
                "tariffs": db.session.scalars(select(Tariff).where(Tariff.active)
@@ -242,7 +240,16 @@ def bulk():
                 # Refusals first: they are what the user has to read.
                 preview["items"].sort(key=lambda i: i["outcome"] != "refused")
                 context["preview"] = preview
-    return render_template("operations/bulk.html", **context)
+    return render_template("operations/new_job.html", **context)
+
+
+@bp.route("/operations/bulk", methods=["GET", "POST"])
+@require("lines.view")
+def bulk():
+    """The former address of the new-job page: a permanent redirect that keeps the method, the
+    form and the query (308), so that saved links and scripts keep working."""
+    query = request.query_string.decode()
+    return redirect(url_for("operations.new_job") + (f"?{query}" if query else ""), 308)
 
 
 # --- Operator staff: approvals ---------------------------------------------------------------

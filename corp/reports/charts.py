@@ -3,6 +3,7 @@ the actor's ``reports.view`` scope; the same SVG goes into the expenses PDF."""
 
 from collections import defaultdict
 from decimal import Decimal
+from xml.etree import ElementTree
 
 import pygal
 from flask_babel import gettext as _
@@ -148,8 +149,6 @@ BUILDERS = {"spend_by_branch": spend_by_branch, "trend": trend, "top_lines": top
 
 def _without_scripts(chart) -> bytes:
     """The SVG without pygal's tooltip scripts: it is read as an image, never run."""
-    from xml.etree import ElementTree
-
     tree = chart.render_tree()
     for parent in list(tree.iter()):
         for child in list(parent):

@@ -13,9 +13,11 @@ import io
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
+from pypdf import PdfReader, PdfWriter
 
 from core.pdf import ASSET_BASE_URL, css_string, make_url_fetcher, render_html, static_root
 
@@ -24,8 +26,8 @@ ROWS_PER_PAGE = 26
 
 def _render_chunk(html: str, root: str) -> bytes:
     """One chunk's PDF (runs in a worker process: plain strings in, bytes out)."""
-    from pathlib import Path
-
+    # Imported where a PDF is made, as in core.pdf: WeasyPrint loads Pango and Cairo, which
+    # no other page or job needs.
     from weasyprint import HTML
 
     fetcher = make_url_fetcher(Path(root))
@@ -53,8 +55,6 @@ def render_table_pdf(context: dict, long_tables: list[dict], *, title: str, auth
     """A PDF of a cover page (``context``: title, company, period, scope note, notes, the
     short tables, charts) and then each long table (``{"title", "columns", "rows"}``, rows
     of formatted strings, its total row last) on fixed-height pages."""
-    from pypdf import PdfReader, PdfWriter
-
     pages = [{"title": table["title"], "columns": table["columns"], "rows": rows}
              for table in long_tables for rows in paginate(table["rows"])]
     root = str(static_root())

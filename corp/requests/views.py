@@ -1,32 +1,23 @@
 """Pages of a company's requests: the list, filing one, following one (comments, files)."""
 
-import io
-
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from auth.models import User
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound, PageChange
 from core.extensions import db
 from corp.requests import service
-from corp.requests.models import REQUEST_KINDS, REQUEST_STATUSES
-from forms import service as forms_service
+from corp.requests.models import REQUEST_STATUSES
+from corp.requests.pages import detail_context, send_attachment, send_document
 from forms.catalogue import get_form
-from forms.views import form_page_with_errors, line_ids_from_numbers, submitted_values
+from forms.pages import form_page_with_errors, submitted_values
+from forms.service import line_ids_from_numbers
 from roles.access import require
 
 bp = Blueprint("requests", __name__)
 PERMISSION = service.PERMISSION
+# Refusals a page shows as a message (others answer the error page: 403, 404).
+REFUSALS = (InvalidInput, Conflict)
 
 
 @bp.get("/requests")
@@ -95,17 +86,6 @@ def send_application(code: str):
     return redirect(url_for("requests.detail", request_id=item.id))
 
 
-def detail_context(item) -> dict:
-    """What the request page shows (company and staff pages alike)."""
-    authors = {c.author_id for c in item.comments}
-    names = {u.id: (u.name or u.email) for u in db.session.query(User).filter(
-        User.id.in_(authors | {item.created_by or 0})).all()} if authors or item.created_by \
-        else {}
-    document = service.request_document(current_user, item) if item.document_id else None
-    return {"item": item, "names": names, "document": document,
-            "numbers": service.request_line_numbers(item), "kinds": REQUEST_KINDS}
-
-
 @bp.get("/requests/<int:request_id>")
 @require(PERMISSION)
 def detail(request_id: int):
@@ -119,13 +99,8 @@ def detail(request_id: int):
 def comment(request_id: int):
     """Add a comment."""
     item = service.get_request(current_user, request_id)
-    try:
+    with PageChange(catch=REFUSALS):
         service.add_comment(current_user, item, request.form.get("text", ""))
-    except (InvalidInput, Conflict) as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
     return redirect(url_for("requests.detail", request_id=request_id))
 
 
@@ -134,29 +109,9 @@ def comment(request_id: int):
 def attach(request_id: int):
     """Attach a file."""
     item = service.get_request(current_user, request_id)
-    try:
+    with PageChange(catch=REFUSALS):
         service.add_attachment(current_user, item, request.files.get("file"))
-    except (InvalidInput, Conflict) as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
     return redirect(url_for("requests.detail", request_id=request_id))
-
-
-def send_attachment(item, attachment_id: int):
-    """The file's stored bytes (shared by the company and the staff pages)."""
-    attachment = service.get_attachment(current_user, item, attachment_id)
-    return send_file(io.BytesIO(service.attachment_bytes(attachment)),
-                     mimetype=service.MIME[attachment.kind], as_attachment=True,
-                     download_name=attachment.filename)
-
-
-def send_document(item):
-    """The generated form the request carries."""
-    document = service.request_document(current_user, item)
-    return send_file(io.BytesIO(document.pdf), mimetype="application/pdf", as_attachment=True,
-                     download_name=forms_service.download_name(document))
 
 
 @bp.get("/requests/<int:request_id>/attachments/<int:attachment_id>")

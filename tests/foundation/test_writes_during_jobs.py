@@ -68,7 +68,7 @@ def test_every_write_succeeds_while_a_bulk_job_runs(live_app):
     assert role.status_code == 201, role.data[:300]
     role_id = role.get_json()["id"]
 
-    started = client.post("/api/v1/bulk-operations", headers=romashka, json={
+    started = client.post("/api/v1/jobs", headers=romashka, json={
         "type": "sms_send", "params": {"text": "Собрание в 10"}, "filter": {"q": ""},
         "dry_run": False})
     assert started.status_code == 202, started.data[:300]

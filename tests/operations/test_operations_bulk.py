@@ -1,4 +1,5 @@
-"""Bulk operations: selection, dry run, the job, its results, cancel and crash recovery."""
+"""Jobs (one operation type on many lines): selection, dry run, the job, its results, cancel
+and crash recovery."""
 
 import csv
 import io
@@ -17,7 +18,7 @@ from tests.operations.conftest import reload
 
 def bulk(api, status=None, **body):
     body.setdefault("params", {})
-    return api.post("/api/v1/bulk-operations", json=body, status=status).get_json()
+    return api.post("/api/v1/jobs", json=body, status=status).get_json()
 
 
 @pytest.fixture
@@ -84,20 +85,20 @@ def test_node_selection_and_permission_refusal(accountant_api, sales, dept_lines
 
 def test_bulk_bad_requests(admin_api, dept_lines, vector_api, sales):
     ids = [dept_lines[0].id]
-    admin_api.post("/api/v1/bulk-operations", json={"type": "block", "params": {"kind": "x"},
+    admin_api.post("/api/v1/jobs", json={"type": "block", "params": {"kind": "x"},
                                                     "line_ids": ids}, status=422)
-    admin_api.post("/api/v1/bulk-operations", json={"type": "block", "params": {
+    admin_api.post("/api/v1/jobs", json={"type": "block", "params": {
         "kind": "permanent", "confirm": "9161234567"}, "line_ids": ids}, status=422)
-    admin_api.post("/api/v1/bulk-operations", json={"type": "sim_replace", "params": {
+    admin_api.post("/api/v1/jobs", json={"type": "sim_replace", "params": {
         "iccid": "1"}, "line_ids": ids}, status=422)
-    admin_api.post("/api/v1/bulk-operations", json={"type": "service_add", "params": {
+    admin_api.post("/api/v1/jobs", json={"type": "service_add", "params": {
         "service_code": "nope"}, "line_ids": ids}, status=422)
-    admin_api.post("/api/v1/bulk-operations", json={"type": "unblock", "params": {}},
+    admin_api.post("/api/v1/jobs", json={"type": "unblock", "params": {}},
                    status=422)
-    admin_api.post("/api/v1/bulk-operations", json={"type": "unblock", "params": {},
+    admin_api.post("/api/v1/jobs", json={"type": "unblock", "params": {},
                                                     "line_ids": ids, "node_id": sales.id},
                    status=422)
-    vector_api.post("/api/v1/bulk-operations", json={"type": "unblock", "node_id": sales.id},
+    vector_api.post("/api/v1/jobs", json={"type": "unblock", "node_id": sales.id},
                     status=404)
 
 
@@ -129,12 +130,12 @@ def test_upload_numbers_and_run_from_the_page(login_as, dept_lines):
     out = io.BytesIO()
     book.save(out)
     client = login_as("admin@romashka.example")
-    html = client.post("/operations/bulk", data={
+    html = client.post("/operations/jobs/new", data={
         "type": "service_add", "service_code": "voicemail", "action": "preview",
         "file": (io.BytesIO(out.getvalue()), "numbers.xlsx")},
         content_type="multipart/form-data").get_data(as_text=True)
     assert "data-testid=\"preview-summary\"" in html and ">3<" not in html
-    response = client.post("/operations/bulk", data={
+    response = client.post("/operations/jobs/new", data={
         "type": "service_add", "service_code": "voicemail", "action": "run",
         "msisdns_text": "\n".join(line.msisdn for line in dept_lines[:3])})
     assert response.status_code == 302 and "/operations/jobs/" in response.location
@@ -146,8 +147,28 @@ def test_upload_numbers_and_run_from_the_page(login_as, dept_lines):
 def test_bulk_page_from_ticked_lines(login_as, dept_lines):
     client = login_as("admin@romashka.example")
     query = "&".join(f"line_ids={line.id}" for line in dept_lines)
-    html = client.get(f"/operations/bulk?{query}").get_data(as_text=True)
-    assert "5" in html.split('data-testid="bulk-selection"')[1][:80]
+    html = client.get(f"/operations/jobs/new?{query}").get_data(as_text=True)
+    assert "5" in html.split('data-testid="job-selection"')[1][:80]
+
+
+def test_the_former_bulk_page_address_redirects_to_the_new_job_page(login_as, dept_lines):
+    client = login_as("admin@romashka.example")
+    query = "&".join(f"line_ids={line.id}" for line in dept_lines)
+    response = client.get(f"/operations/bulk?{query}")
+    assert response.status_code == 308
+    assert response.location.endswith(f"/operations/jobs/new?{query}")
+    posted = client.post("/operations/bulk", data={"type": "block", "action": "preview"})
+    assert posted.status_code == 308 and posted.location.endswith("/operations/jobs/new")
+
+
+def test_the_former_bulk_api_address_answers_like_post_jobs(admin_api, dept_lines):
+    ids = [line.id for line in dept_lines]
+    body = {"type": "block", "params": {"kind": "voluntary"}, "line_ids": ids}
+    old = admin_api.post("/api/v1/bulk-operations", json=body, status=200).get_json()
+    assert old == bulk(admin_api, status=200, **body)
+    job = admin_api.post("/api/v1/bulk-operations", json={**body, "dry_run": False},
+                         status=202).get_json()
+    assert admin_api.get(f"/api/v1/jobs/{job['id']}")["status"] == "done"
 
 
 def test_numbers_from_upload_refuses_garbage():

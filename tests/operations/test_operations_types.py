@@ -494,7 +494,8 @@ def test_every_type_appears_in_the_openapi_document(client):
     for type_name in PARAMS_SCHEMAS:
         assert component_name(type_name) in schemas, type_name
     assert "/api/v1/lines/{line_id}/operations" in spec["paths"]
-    assert "/api/v1/bulk-operations" in spec["paths"]
+    assert "post" in spec["paths"]["/api/v1/jobs"]
+    assert spec["paths"]["/api/v1/bulk-operations"]["post"]["deprecated"] is True
     assert set(schemas["BlockParams"]["properties"]) == {"kind", "until", "confirm"}
 
 

@@ -245,7 +245,7 @@ def test_a_job_survives_its_worker_being_killed_and_no_line_is_done_twice(stack,
     db.session.rollback()
     assert len(ids) == 24
     admin = stack.token("admin@romashka.example")
-    status, job, headers = stack.call("POST", "/api/v1/bulk-operations", admin, {
+    status, job, headers = stack.call("POST", "/api/v1/jobs", admin, {
         "type": "block", "params": {"kind": "voluntary"}, "line_ids": ids, "dry_run": False})
     assert status == 202, job
     request_id = headers["X-Request-ID"]

@@ -79,7 +79,7 @@ def test_a_job_started_over_http_runs_under_the_request_id(app, client, api_toke
     ids = [make_line(1, sales).id for _ in range(2)]
     db.session.commit()
     with caplog.at_level(logging.INFO):
-        response = client.post("/api/v1/bulk-operations", headers=api_token(
+        response = client.post("/api/v1/jobs", headers=api_token(
             "admin@romashka.example"), json={"type": "block", "params": {"kind": "voluntary"},
                                              "line_ids": ids, "dry_run": False})
     assert response.status_code == 202, response.json

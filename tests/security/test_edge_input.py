@@ -29,7 +29,7 @@ def test_bad_query_values_are_422(admin_api, query):
 @pytest.mark.parametrize("line_ids", [[7.9], [True], ["7.5"], [BIG], [0],
                                       list(range(1, 20_002))])
 def test_bad_line_id_lists_are_refused(admin_api, line_ids):
-    response = admin_api.post("/api/v1/bulk-operations", json={
+    response = admin_api.post("/api/v1/jobs", json={
         "type": "unblock", "params": {}, "line_ids": line_ids, "dry_run": True})
     assert response.status_code == 422, response.get_json()
     assert "line_ids" in response.get_json()["errors"]

@@ -12,7 +12,7 @@ from tests.operations.conftest import advance_account, reload
 
 
 def _job(api, lines, dry_run=False):
-    return api.post("/api/v1/bulk-operations", json={
+    return api.post("/api/v1/jobs", json={
         "type": "block", "params": {"kind": "voluntary"}, "line_ids": [x.id for x in lines],
         "dry_run": dry_run}, status=202).get_json()
 

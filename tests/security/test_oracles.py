@@ -14,7 +14,7 @@ from tests.factories import make_user, node_named
 
 
 def _dry_transfer(api, line, number):
-    response = api.post("/api/v1/bulk-operations", json={
+    response = api.post("/api/v1/jobs", json={
         "type": "number_transfer", "params": {"billing_account_number": number},
         "line_ids": [line.id], "dry_run": True})
     return response.status_code, response.get_json()

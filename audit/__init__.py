@@ -1,0 +1,2 @@
+"""The audit-log viewer: a company's audit events, filtered, paged and exported (the events
+themselves are written by ``core.audit``)."""
