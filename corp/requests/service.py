@@ -49,7 +49,8 @@ from forms import service as forms_service
 from forms.catalogue import get_form
 from forms.models import GeneratedDocument
 from hierarchy.models import Node
-from roles import access, onboarding
+from roles import access
+from staff import onboarding
 
 PERMISSION = "requests.manage"
 SUBJECT_MAX = 200
