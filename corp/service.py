@@ -15,7 +15,6 @@ from corp.models import (
     Line,
     LineEvent,
     LineMonthlyUsage,
-    LineService,
     Payment,
     Tariff,
 )
@@ -235,9 +234,7 @@ def line_card(actor, line: Line) -> dict:
     period = current_period()
     usage = db.session.get(LineMonthlyUsage, (line.id, period))
     tariff = line.tariff
-    services = db.session.scalars(
-        select(LineService).where(LineService.line_id == line.id)
-    ).all()
+    services = line.services  # loaded once for the card's operations as well
     payments = db.session.scalars(
         select(Payment)
         .where(Payment.billing_account_id == line.billing_account_id)
