@@ -3,10 +3,11 @@
 import hashlib
 import math
 import secrets
+from functools import cache
 
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 
 from auth import totp
 from auth.devices import describe_device
@@ -142,10 +143,7 @@ def load_session(session_id: str | None) -> User | None:
     """The user of a live browser session, ending it if idle or too old."""
     if not session_id:
         return None
-    found = db.session.execute(
-        _with_identity(select(UserSession), UserSession.user_id)
-        .where(UserSession.id == session_id)
-    ).first()
+    found = db.session.execute(_session_identity(), {"session_id": session_id}).first()
     if found is None:
         return None
     row, user = found[0], _identity_of(found)
@@ -182,6 +180,19 @@ def _with_identity(query, user_id_column):
         .outerjoin(Company, Company.id == User.company_id)
         .outerjoin(CompanySecurityPolicy, CompanySecurityPolicy.company_id == User.company_id)
     )
+
+
+# Built once (they never change): constructing a statement costs more than running it.
+@cache
+def _session_identity():
+    return _with_identity(select(UserSession), UserSession.user_id).where(
+        UserSession.id == bindparam("session_id"))
+
+
+@cache
+def _token_identity():
+    return _with_identity(select(ApiToken), ApiToken.user_id).where(
+        ApiToken.token_hash == bindparam("token_hash"))
 
 
 def _identity_of(found) -> User:
@@ -249,10 +260,7 @@ def load_token(token: str | None) -> User | None:
     ``_with_identity``)."""
     if not token:
         return None
-    found = db.session.execute(
-        _with_identity(select(ApiToken), ApiToken.user_id)
-        .where(ApiToken.token_hash == _digest(token))
-    ).first()
+    found = db.session.execute(_token_identity(), {"token_hash": _digest(token)}).first()
     if found is None:
         return None
     row, user = found[0], _identity_of(found)
