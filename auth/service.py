@@ -8,6 +8,7 @@ from functools import cache
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from auth import totp
 from auth.devices import describe_device
@@ -185,7 +186,9 @@ def _with_identity(query, user_id_column):
 # Built once (they never change): constructing a statement costs more than running it.
 @cache
 def _session_identity():
-    return _with_identity(select(UserSession), UserSession.user_id).where(
+    # Pages also show the user's company (``base.html``): the row comes along, and
+    # ``user.company`` is then found in the session without a query of its own.
+    return _with_identity(select(UserSession), UserSession.user_id).add_columns(Company).where(
         UserSession.id == bindparam("session_id"))
 
 
@@ -197,7 +200,9 @@ def _token_identity():
 
 def _identity_of(found) -> User:
     """The user of a ``_with_identity`` row, its company's facts noted for this request."""
-    _row, user, policy_version, require_admin_2fa = found
+    _row, user, policy_version, require_admin_2fa, *company = found
+    if company:  # held by the user (the session's identity map keeps no strong reference)
+        set_committed_value(user, "company", company[0])
     if user.company_id is not None and has_request_context():
         access.note_policy_version(user.company_id, policy_version or 0)
         totp.note_company_requirement(user.company_id, bool(require_admin_2fa))
