@@ -192,6 +192,16 @@ def main() -> int:
         bearer, cookie = sign_in(base)
         ids = line_ids(base, bearer)
         json_bearer = {**bearer, "Content-Type": "application/json"}
+        levels = [int(x) for x in args.clients.split(",")]
+        # Each client writes to lines of its own (ids i, i + stride, i + 2·stride…): two
+        # clients changing one line at once get a correct 409 "changed meanwhile", which is
+        # a property of the data, not an error of the server.
+        stride = max(levels)
+        rounds = max(1, len(ids) // stride)
+
+        def own_line(i, n):
+            return ids[(i % stride + stride * (n % rounds)) % len(ids)]
+
         endpoints = {
             "healthz (floor)": lambda i, n: ("GET", "/healthz", {}, None),
             "lines API page": lambda i, n: (
@@ -200,11 +210,10 @@ def main() -> int:
                                        cookie, None),
             "tree": lambda i, n: ("GET", "/hierarchy", cookie, None),
             "single operation": lambda i, n: (
-                "POST", f"/api/v1/lines/{ids[(i * 53 + n) % len(ids)]}/operations",
+                "POST", f"/api/v1/lines/{own_line(i, n)}/operations",
                 json_bearer, json.dumps({"type": "limit_set", "params": {
                     "kind": "spend", "amount": str(500 + (i + n) % 400), "action": "notify"}})),
         }
-        levels = [int(x) for x in args.clients.split(",")]
         print(f"server {base}: {args.workers} gunicorn workers × {args.threads} threads; "
               f"{args.seconds:.0f} s per endpoint and level")
         results = {}
