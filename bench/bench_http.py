@@ -153,6 +153,10 @@ def run_load(base, clients: int, seconds: float, make_request) -> dict:
             "p99": q(0.99), "errors": len(errors), "error_kinds": sorted(set(map(str, errors)))}
 
 
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def line_ids(base, bearer, count=400) -> list[int]:
     status, body, _ = one(base, "GET", "/api/v1/lines?per_page=100&status=active", bearer)
     if status != 200:
@@ -218,7 +222,7 @@ def main() -> int:
               f"{args.seconds:.0f} s per endpoint and level")
         results = {}
         for clients in levels:
-            print(f"\n{clients} concurrent clients")
+            print(f"\n{clients} concurrent clients (load average {_load()})")
             print(f"  {'endpoint':<18}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
                   f"{'errors':>8}  ×healthz")
             for name, make in endpoints.items():
@@ -228,7 +232,8 @@ def main() -> int:
                 print(f"  {name:<18}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}"
                       f"{r['p99']:>9.1f}{r['errors']:>8}  {r['rps'] / floor:>6.2f}"
                       + (f"  {r['error_kinds']}" if r["errors"] else ""))
-        print("\ngoals")
+        print(f"\ngoals (load average at the end {_load()}: the machine's other work counts "
+              "against every figure above)")
         ok = True
         low = min(levels)
         ratio = (results[(low, "lines API page")]["rps"]
