@@ -3,18 +3,23 @@
 import hashlib
 import math
 import secrets
+from functools import cache
 
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
+from auth import totp
 from auth.devices import describe_device
-from auth.models import ApiToken, LoginThrottle, User, UserSession
+from auth.models import ApiToken, CompanySecurityPolicy, LoginThrottle, User, UserSession
 from auth.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from core import audit, security_log
 from core.db import utcnow
 from core.errors import InvalidInput, TooManyAttempts, Unauthorized
 from core.extensions import db
+from corp.models import Company
+from roles import access
 
 # A hash to verify against when the e-mail is unknown, so both paths cost the same time.
 _DUMMY_HASH = None
@@ -139,8 +144,11 @@ def load_session(session_id: str | None) -> User | None:
     """The user of a live browser session, ending it if idle or too old."""
     if not session_id:
         return None
-    row = db.session.get(UserSession, session_id)
-    if row is None or row.revoked_at is not None:
+    found = db.session.execute(_session_identity(), {"session_id": session_id}).first()
+    if found is None:
+        return None
+    row, user = found[0], _identity_of(found)
+    if row.revoked_at is not None:
         return None
     now = utcnow()
     config = current_app.config
@@ -152,7 +160,6 @@ def load_session(session_id: str | None) -> User | None:
         # Its own transaction: the session ends whether or not this request commits.
         db.session.commit()
         return None
-    user = row.user
     if not user.active:
         return None
     # Touch at most once a minute: an idle timeout of 20 minutes needs no finer clock.
@@ -160,6 +167,45 @@ def load_session(session_id: str | None) -> User | None:
         row.last_seen_at = now
         # Its own transaction: reading pages commit nothing, yet their activity counts.
         db.session.commit()
+    return user
+
+
+def _with_identity(query, user_id_column):
+    """``query`` (a session or token row) with, in the same round trip, what every
+    authenticated request asks next: the user, the company's policy version (the Casbin
+    cache key, read once per request) and whether the company requires 2FA of its
+    administrators. One query where there were four (token, user, 2FA rule, version)."""
+    return (
+        query.add_columns(User, Company.policy_version, CompanySecurityPolicy.require_admin_2fa)
+        .join(User, User.id == user_id_column)
+        .outerjoin(Company, Company.id == User.company_id)
+        .outerjoin(CompanySecurityPolicy, CompanySecurityPolicy.company_id == User.company_id)
+    )
+
+
+# Built once (they never change): constructing a statement costs more than running it.
+@cache
+def _session_identity():
+    # Pages also show the user's company (``base.html``): the row comes along, and
+    # ``user.company`` is then found in the session without a query of its own.
+    return _with_identity(select(UserSession), UserSession.user_id).add_columns(Company).where(
+        UserSession.id == bindparam("session_id"))
+
+
+@cache
+def _token_identity():
+    return _with_identity(select(ApiToken), ApiToken.user_id).where(
+        ApiToken.token_hash == bindparam("token_hash"))
+
+
+def _identity_of(found) -> User:
+    """The user of a ``_with_identity`` row, its company's facts noted for this request."""
+    _row, user, policy_version, require_admin_2fa, *company = found
+    if company:  # held by the user (the session's identity map keeps no strong reference)
+        set_committed_value(user, "company", company[0])
+    if user.company_id is not None and has_request_context():
+        access.note_policy_version(user.company_id, policy_version or 0)
+        totp.note_company_requirement(user.company_id, bool(require_admin_2fa))
     return user
 
 
@@ -215,20 +261,24 @@ def issue_token(user: User, *, ip: str = "", user_agent: str = "") -> tuple[str,
 
 
 def load_token(token: str | None) -> User | None:
-    """The user of a valid, unexpired, unrevoked API token."""
+    """The user of a valid, unexpired, unrevoked API token (one indexed query, see
+    ``_with_identity``)."""
     if not token:
         return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    now = utcnow()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    found = db.session.execute(_token_identity(), {"token_hash": _digest(token)}).first()
+    if found is None:
         return None
-    if not row.user.active:
+    row, user = found[0], _identity_of(found)
+    now = utcnow()
+    if row.revoked_at is not None or row.expires_at <= now:
+        return None
+    if not user.active:
         return None
     # Shown in the user's sessions list; touched at most once a minute.
     if row.last_seen_at is None or (now - row.last_seen_at).total_seconds() > 60:
         row.last_seen_at = now
         db.session.commit()
-    return row.user
+    return user
 
 
 def change_password(

@@ -10,7 +10,7 @@ import secrets
 import time
 
 import pyotp
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
@@ -209,8 +209,17 @@ def remaining_recovery_codes(user: User) -> int:
 def company_requires_admin_2fa(company_id: int | None) -> bool:
     if company_id is None:
         return False
+    noted = g.get("admin_2fa_required", {}) if has_request_context() else {}
+    if company_id in noted:
+        return noted[company_id]
     policy = db.session.get(CompanySecurityPolicy, company_id)
     return bool(policy and policy.require_admin_2fa)
+
+
+def note_company_requirement(company_id: int, required: bool) -> None:
+    """The company's rule as read with the signed-in user at the start of this request
+    (``auth.service`` loads both in one query): the check on every request asks no more."""
+    g.setdefault("admin_2fa_required", {})[company_id] = required
 
 
 def is_administrator(user: User) -> bool:
@@ -241,6 +250,8 @@ def set_company_requirement(actor: User, required: bool) -> CompanySecurityPolic
     before = {"require_admin_2fa": bool(policy.require_admin_2fa)}
     policy.require_admin_2fa = required
     policy.updated_at = utcnow()
+    if has_request_context():  # the rest of this request sees the new rule
+        note_company_requirement(actor.company_id, required)
     audit.record("company.security_policy", actor=actor, object_type="company",
                  object_id=actor.company_id, before=before,
                  after={"require_admin_2fa": required})

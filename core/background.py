@@ -11,7 +11,9 @@ task can be retried or resumed by any process.
 
 Runners (``OPERATIONS_EXECUTOR``): ``eager`` runs inline (tests), ``thread`` in a small pool
 inside the web process (the default without a broker), ``celery`` sends a task to the queue
-``CELERY_TASK_QUEUE`` (the default when ``CELERY_BROKER_URL`` is set). The factory calls
+``CELERY_TASK_QUEUE`` (the default when ``CELERY_BROKER_URL`` is set). Either way the job runs
+under the id of the request that submitted it (``core.logs``): a thread takes it as an
+argument, a Celery task in its message header. The factory calls
 ``celery_init_app(app)`` (Flask's documented pattern) and the top-level ``worker.py`` is what
 ``celery -A worker worker`` loads.
 """
@@ -22,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from celery import Celery, Task
 from flask import Flask, current_app
 
+from core import logs
 from core.extensions import db
 
 TASK_NAME = "background.run"
@@ -84,7 +87,9 @@ def submit(kind: str, object_id: int) -> None:
         current_app.extensions["celery"].send_task(TASK_NAME, (kind, object_id))
     elif how == "thread":
         app = current_app._get_current_object()
-        _thread_pool().submit(_in_context, app, kind, object_id)
+        # A pool thread has a context of its own: the request id goes along explicitly (as
+        # Celery's message header carries it), never the request's whole context.
+        _thread_pool().submit(_in_context, app, kind, object_id, logs.current_request_id())
     # Any other value (a test's "never") leaves the work for someone to resume.
 
 
@@ -95,13 +100,19 @@ def _thread_pool() -> ThreadPoolExecutor:
     return _pool
 
 
-def _in_context(app: Flask, kind: str, object_id: int) -> None:
-    with app.app_context():
+def _in_context(app: Flask, kind: str, object_id: int, request_id: str | None = None) -> None:
+    """Run one piece of work on a pool thread, under the id of the request that started it
+    (its log lines and audit records carry it, as a Celery worker's do)."""
+    fields = {"task": TASK_NAME, "work": kind, "object_id": object_id, "runner": "thread"}
+    with logs.bind_request_id(request_id), app.app_context():
+        logs.task_log.info("job %s started", kind, extra=fields)
         try:
             run(kind, object_id)
         except Exception:  # a background crash must be visible in the log, not lost
-            app.logger.exception("background %s %s failed", kind, object_id)
+            logs.task_log.exception("job %s failed", kind, extra={**fields, "state": "FAILURE"})
             db.session.rollback()
+        else:
+            logs.task_log.info("job %s succeeded", kind, extra={**fields, "state": "SUCCESS"})
         finally:
             db.session.remove()
 

@@ -6,6 +6,8 @@ variable that a logging filter copies onto every record, so whatever is logged w
 request runs carries it; work handed to Celery (bulk jobs, delayed operations) takes it
 along in a message header and the worker sets it again while the task runs (the Celery
 signals at the end), so the worker's lines carry the id of the request that started the work.
+The in-process thread runner (``core.background``) passes the id to the pool thread and binds
+it there the same way.
 """
 
 import contextvars
@@ -92,7 +94,7 @@ def install_handler(log_format: str = "json", level: str = "INFO") -> None:
 def init_app(app: Flask) -> None:
     """Request id in and out, one log line and one latency observation per request."""
     configure_logging(app)
-    for logger in (request_log, app.logger):
+    for logger in (request_log, task_log, app.logger):
         if not any(isinstance(f, RequestIdFilter) for f in logger.filters):
             logger.addFilter(RequestIdFilter())
 

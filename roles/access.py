@@ -191,6 +191,12 @@ def _policy_version(company_id: int) -> int:
     return versions[company_id]
 
 
+def note_policy_version(company_id: int, version: int) -> None:
+    """Take the company's policy version read with the user at the start of the request
+    (``auth.service`` loads both in one query) as this request's one read of it."""
+    g.setdefault("policy_versions", {}).setdefault(company_id, version)
+
+
 def bump_policy_version(company_id: int) -> None:
     """Make every process rebuild the company's enforcer on its next request."""
     db.session.execute(

@@ -159,6 +159,7 @@ def sms_segments(text: str) -> dict:
 
 FREE_POOL_START = 9580000000
 FREE_POOL_SIZE = 200
+FREE_POOL_LOW = 20  # fewer free numbers than this: the pool is stocked again
 
 
 def ensure_free_pool() -> bool:
@@ -166,7 +167,7 @@ def ensure_free_pool() -> bool:
     (the caller commits them, or every later view would stock the pool again)."""
     free = db.session.scalar(
         select(db.func.count()).select_from(FreeNumber).where(FreeNumber.status == "free"))
-    if free >= 20:
+    if free >= FREE_POOL_LOW:
         return False
     known = set(db.session.scalars(select(FreeNumber.msisdn)))
     used = set(db.session.scalars(select(Line.msisdn).where(Line.msisdn.like("958%"))))
@@ -185,15 +186,22 @@ def ensure_free_pool() -> bool:
 
 def offered_numbers(line: Line, limit: int = 10) -> list[str]:
     """Free numbers offered to a line for ``number_change`` (stable for the line)."""
-    ensure_free_pool()
-    numbers = db.session.scalars(
-        select(FreeNumber.msisdn).where(FreeNumber.status == "free").order_by(FreeNumber.msisdn)
-    ).all()
+    numbers = _free_numbers()
+    # The list itself tells whether the pool runs low: no separate count (the line card
+    # has usually just stocked it).
+    if len(numbers) < FREE_POOL_LOW and ensure_free_pool():
+        numbers = _free_numbers()
     if not numbers:
         return []
     start = line.id % len(numbers)
     rotated = numbers[start:] + numbers[:start]
     return rotated[:limit]
+
+
+def _free_numbers() -> list[str]:
+    return db.session.scalars(
+        select(FreeNumber.msisdn).where(FreeNumber.status == "free").order_by(FreeNumber.msisdn)
+    ).all()
 
 
 # --- Checks ---------------------------------------------------------------------------------
