@@ -288,7 +288,8 @@ def audit_csv():
     security_log.record("download.audit", actor=_me(), status=200,
                         detail=request.query_string.decode("utf-8", "replace"))
     return downloads.csv_response("audit.csv", audit_log.CSV_COLUMNS,
-                                  list(audit_log.export_rows(_me(), flt)))
+                                  audit_log.export_rows(_me(), flt), kind="audit",
+                                  scope=request.query_string.decode("utf-8", "replace")[:200])
 
 
 # --- operator staff: the platform's security events ----------------------------------------
