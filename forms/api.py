@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema
 from marshmallow import fields as ma
 
+from core import downloads
 from core.extensions import db
 from forms import service
 from roles.access import require
@@ -64,6 +65,7 @@ def list_forms():
 @blp.arguments(PdfRequest)
 @blp.response(200, content_type="application/pdf",
               description="the PDF; X-Document-Id names the recorded document")
+@blp.doc(**downloads.binary_doc(downloads.PDF_MIMETYPE))
 @blp.alt_response(404, description="unknown form, or a line out of scope / of another company")
 @blp.alt_response(422, description="field errors; nothing generated")
 @require(service.PERMISSION)
@@ -75,7 +77,8 @@ def form_pdf(body, code):
 
 
 @blp.route("/forms/documents/<int:document_id>", methods=["GET"])
-@blp.response(200, content_type="application/pdf")
+@blp.response(200, content_type="application/pdf", description="the recorded document")
+@blp.doc(**downloads.binary_doc(downloads.PDF_MIMETYPE))
 @blp.alt_response(404, description="unknown, another company's, or not visible to the caller")
 @require(service.PERMISSION)
 def document_pdf(document_id):

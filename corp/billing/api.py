@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from core import downloads
 from corp.billing import documents as docs
 from corp.billing import service
 from roles.access import require
@@ -104,6 +105,7 @@ def account_documents(args, account_id):
 @blp.route("/financial-documents/<int:document_id>/pdf", methods=["GET"])
 @blp.response(200, description="the document as PDF/A",
               content_type="application/pdf")
+@blp.doc(**downloads.binary_doc(downloads.PDF_MIMETYPE))
 @blp.alt_response(404, description="another company's document, or no company-wide access")
 @require("finance.documents")
 def document_pdf(document_id):

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, validate
 from marshmallow import fields as ma
 
+from core import downloads
 from core.extensions import db
 from corp.requests import service
 from corp.requests.models import REQUEST_KINDS, REQUEST_STATUSES
@@ -165,7 +166,8 @@ def add_attachment(request_id):
 
 
 @blp.route("/requests/<int:request_id>/attachments/<int:attachment_id>", methods=["GET"])
-@blp.response(200, content_type="application/octet-stream")
+@blp.response(200, description="the attached file (PDF, JPEG or PNG)")
+@blp.doc(**downloads.binary_doc(*service.MIME.values()))
 @authenticated
 def get_attachment(request_id, attachment_id):
     """Download an attached file."""
