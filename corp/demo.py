@@ -21,7 +21,8 @@ from auth.passwords import hash_password
 from core.extensions import db
 from corp.billing import rating
 from corp.billing.charges import terms_of
-from corp.billing.close import close_month
+from corp.billing.close import close_month, receive_payment
+from corp.billing.models import FinancialDocument
 from corp.models import (
     BillingAccount,
     Company,
@@ -396,10 +397,23 @@ def _build_usage(lines, rng, today, per_month, echo, name):
 
 
 def close_past_months(today: date, echo=lambda *_: None, company_id=None) -> None:
-    """Close the demo's past months (as the operator's month close would have)."""
+    """Close the demo's past months (as the operator's month close would have); each
+    company pays its invoice in the next month (on the 5th, or today if earlier), so the
+    balances stay about where the demo set them."""
     for offset in (-2, -1):
         start = _month_start(today, offset)
-        counts = close_month(f"{start.year:04d}-{start.month:02d}", company_id=company_id)
+        period = f"{start.year:04d}-{start.month:02d}"
+        counts = close_month(period, company_id=company_id)
+        paid_on = min(_month_start(today, offset + 1) + timedelta(days=4), today)
+        query = select(FinancialDocument).where(FinancialDocument.period == period,
+                                                FinancialDocument.kind == "invoice")
+        if company_id is not None:
+            query = query.where(FinancialDocument.company_id == company_id)
+        for invoice in db.session.scalars(query).all():
+            receive_payment(db.session.get(BillingAccount, invoice.billing_account_id),
+                            invoice.total,
+                            datetime(paid_on.year, paid_on.month, paid_on.day, 9, tzinfo=UTC),
+                            reference=f"ПП по {invoice.number}")
         echo(f"  month {start:%Y-%m} closed: {counts['documents']} documents")
 
 

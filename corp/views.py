@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from core.extensions import db
 from corp import service
+from corp.billing import service as billing_service
 from corp.models import LINE_STATUSES, Tariff
 from corp.operations import service as operations_service
 from corp.validators import format_msisdn
@@ -76,10 +77,13 @@ def current_app_per_page() -> int:
 @bp.get("/lines/<int:line_id>")
 @require("lines.view")
 def line(line_id: int):
-    """The line card: status, tariff, services, account, package, history."""
+    """The line card: status, tariff, services, account, package, history, and (with
+    ``reports.view`` on the line) its call detail for a chosen period."""
     line = service.get_line(current_user, line_id)
     operations = operations_service.line_card_operations(current_user, line)
     if operations["pool_stocked"]:
         db.session.commit()  # the request's one commit: keep the stocked free-number pool
     return render_template("corp/line.html", **service.line_card(current_user, line),
-                           operations=operations)
+                           operations=operations,
+                           call_detail=billing_service.line_card_call_detail(
+                               current_user, line, request.args))

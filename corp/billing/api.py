@@ -54,6 +54,11 @@ class StatementSchema(Schema):
     accrued = fields.Decimal(as_string=True, allow_none=True,
                              metadata={"description": "the open month so far, not invoiced"})
     entries = fields.List(fields.Nested(EntrySchema))
+    promised_credit = fields.Decimal(as_string=True, metadata={
+        "description": "promised payments in force now: a temporary credit on the live "
+                       "balance, outside the statement"})
+    live_balance = fields.Decimal(as_string=True, metadata={
+        "description": "the balance now: the statement's balance today plus promised_credit"})
 
 
 class UsageRecordSchema(Schema):

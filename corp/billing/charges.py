@@ -123,21 +123,25 @@ def _usage_sums(line_ids, period: str) -> dict[int, dict]:
 
 
 def line_segments(line, period: str, history: LineHistory, terms: dict[str, Terms],
-                  current_code: str) -> list[rating.Segment]:
-    """The line's tariff segments of the month."""
+                  current_code: str, cut: date | None = None) -> list[rating.Segment]:
+    """The line's tariff segments of the month (ending before ``cut`` if given)."""
     start_code = history.start_code or current_code
     changes = [(when, terms[code]) for when, code in history.changes if code in terms]
     until = history.terminated_on
     if line.status == "terminated" and until is None:
         until = line.activated_on  # terminated before the operator kept its history
+    if cut is not None:
+        until = min(until, cut) if until is not None else cut
     return rating.segments_for(period, changes, terms.get(start_code, terms[current_code]),
                                active_from=line.activated_on, active_until=until)
 
 
-def month_charges(line_rows, period: str) -> dict[int, dict]:
+def month_charges(line_rows, period: str, until: date | None = None) -> dict[int, dict]:
     """Per line (rows with id, status, activated_on, tariff_id): charges by kind, total, units.
 
-    Amounts are ₽ with VAT, rounded to kopecks; ``total`` is the sum of the kinds."""
+    Amounts are ₽ with VAT, rounded to kopecks; ``total`` is the sum of the kinds. With
+    ``until`` (a month still open) fees count only the days before it: what has accrued so
+    far; usage is what has been rated so far."""
     line_ids = [row.id for row in line_rows]
     terms = catalogue_terms()
     code_of = dict(db.session.execute(select(Tariff.id, Tariff.code)).all())
@@ -150,16 +154,18 @@ def month_charges(line_rows, period: str) -> dict[int, dict]:
         usage = _usage_sums(ids, period)
         for row in chunk:
             history = hist[row.id]
-            segments = line_segments(row, period, history, terms, code_of[row.tariff_id])
+            segments = line_segments(row, period, history, terms, code_of[row.tariff_id],
+                                     cut=until)
             removed = dict(history.removed_services)
-            service_terms = [(monthly, one_off, connected, None)
+            service_terms = [(monthly, one_off, connected, until)
                              for _code, monthly, one_off, connected in services.get(row.id, ())]
             # Services removed this month were connected until their removal.
             catalogue = _service_catalogue()
             for code, day in removed.items():
                 if code in catalogue:
                     monthly, _one_off = catalogue[code]
-                    service_terms.append((monthly, Decimal(0), date(1970, 1, 1), day))
+                    service_terms.append((monthly, Decimal(0), date(1970, 1, 1),
+                                          min(day, until) if until else day))
             if not segments:
                 service_terms = []
             fees = rating.rate_month(period, segments, [], service_terms)

@@ -4,9 +4,11 @@
 recorded in ``billing_month_closes`` and running the close again changes nothing. Each
 account with charges gets an invoice (счёт на оплату), an act (акт оказанных услуг) and a
 VAT invoice (счёт-фактура) dated the month's last day, with the VAT rate in force then.
+The close also records each account's balance over the month (``billing_account_balances``:
+opening, charges, payments, closing) and debits the month's charges from the live balance.
 """
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
@@ -17,9 +19,10 @@ from core.extensions import db
 from corp import validators
 from corp.billing import rating
 from corp.billing.charges import month_charges
-from corp.billing.models import FinancialDocument, LineCharge, MonthClose
+from corp.billing.models import AccountBalance, FinancialDocument, LineCharge, MonthClose
 from corp.billing.money import kopecks, split_gross, vat_rate_on
-from corp.models import BillingAccount, Company, Contract, Line
+from corp.models import BillingAccount, Company, Contract, Line, Payment
+from corp.operations.models import PromisedPayment
 
 KINDS = rating.CHARGE_KINDS
 NUMBER_PREFIX = {"invoice": "СЧ", "act": "АКТ", "vat_invoice": "СФ"}
@@ -83,6 +86,73 @@ def _next_numbers(kind: str, year: int, count: int) -> list[str]:
     return [f"{prefix}{n:06d}" for n in range(start, start + count)]
 
 
+def _utc(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def promised_credit(account_id: int) -> Decimal:
+    """Promised payments in force: a temporary credit on the live balance, not a payment
+    (it leaves the balance when it expires), so no month's record holds it."""
+    return Decimal(db.session.scalar(select(func.sum(PromisedPayment.amount)).where(
+        PromisedPayment.billing_account_id == account_id,
+        PromisedPayment.status == "active")) or 0)
+
+
+def record_balance(account: BillingAccount, period: str, total: Decimal) -> AccountBalance:
+    """The account's balance over the closed month, and the month's charges debited from
+    the live balance (the operator charges an account when its month closes).
+
+    The month opens with the closing of the latest month closed before it plus the payments
+    since; with none before it, with the opening of the next closed month less the payments
+    up to it; with no record at all, with the live balance less every payment since the
+    month began and any promised credit. Months closed after this one (a late close) move
+    down by its charges, so the chain closing → opening stays unbroken and ends at the live
+    balance (less the promised payments in force)."""
+    start, end = (_utc(d) for d in rating.parse_period(period))
+    records = db.session.scalars(select(AccountBalance).where(
+        AccountBalance.billing_account_id == account.id).order_by(AccountBalance.period)).all()
+    before = [r for r in records if r.period < period]
+    after = [r for r in records if r.period > period]
+
+    def paid(lo, hi=None) -> Decimal:
+        query = select(func.sum(Payment.amount)).where(
+            Payment.billing_account_id == account.id, Payment.paid_at >= lo)
+        if hi is not None:
+            query = query.where(Payment.paid_at < hi)
+        return Decimal(db.session.scalar(query) or 0)
+
+    if before:
+        previous = before[-1]
+        opening = previous.closing + paid(_utc(rating.parse_period(previous.period)[1]), start)
+    elif after:
+        opening = after[0].opening - paid(start, _utc(rating.parse_period(after[0].period)[0]))
+    else:  # the live balance holds every payment and any promised (temporary) credit
+        opening = Decimal(account.balance) - promised_credit(account.id) - paid(start)
+    payments = paid(start, end)
+    record = AccountBalance(company_id=account.company_id, billing_account_id=account.id,
+                            period=period, opening=opening, charges=total, payments=payments,
+                            closing=opening - total + payments)
+    db.session.add(record)
+    for later in after:
+        later.opening -= total
+        later.closing -= total
+    if total:
+        account.balance = Decimal(account.balance) - total
+    return record
+
+
+def receive_payment(account: BillingAccount, amount: Decimal, paid_at: datetime,
+                    reference: str = "") -> Payment:
+    """A payment credited to the account: a ``payments`` row and the live balance up by it
+    (flush, no commit)."""
+    payment = Payment(billing_account_id=account.id, amount=amount, paid_at=paid_at,
+                      reference=reference)
+    db.session.add(payment)
+    account.balance = Decimal(account.balance) + amount
+    db.session.flush()
+    return payment
+
+
 def close_month(period: str, company_id: int | None = None, actor=None) -> dict:
     """Close ``period`` for every account not closed yet (or one company's); flush, no
     commit. Returns counts of accounts closed, lines charged and documents issued."""
@@ -142,6 +212,7 @@ def close_month(period: str, company_id: int | None = None, actor=None) -> dict:
         total = sum(sums.values(), Decimal("0.00"))
         db.session.add(MonthClose(company_id=account.company_id, billing_account_id=account.id,
                                   period=period, total=total))
+        record_balance(account, period, total)
         counts["accounts"] += 1
         if not total:
             continue

@@ -89,3 +89,24 @@ class FinancialDocument(db.Model):
     # [{"name", "unit", "quantity", "net", "vat", "gross"}] with amounts as strings.
     lines: Mapped[list] = mapped_column(JSONType, default=list)
     created_at = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AccountBalance(db.Model):
+    """A billing account's balance over one closed month, recorded by the month close:
+    ``closing = opening − charges + payments``, and the next closed month opens with this
+    month's closing plus the payments in between. Statements are built from these records
+    (and the payments of the month still open), never derived from the live balance."""
+
+    __tablename__ = "billing_account_balances"
+    __table_args__ = (UniqueConstraint("billing_account_id", "period",
+                                       name="uq_billing_account_balances_account_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    billing_account_id: Mapped[int] = mapped_column(ForeignKey("billing_accounts.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    opening: Mapped[Decimal] = mapped_column(Money)
+    charges: Mapped[Decimal] = mapped_column(Money)
+    payments: Mapped[Decimal] = mapped_column(Money)
+    closing: Mapped[Decimal] = mapped_column(Money)
+    recorded_at = mapped_column(UTCDateTime, default=utcnow)

@@ -15,4 +15,3 @@ def register(app, api, csrf) -> None:
     csrf.exempt(billing_api.blp)
     add_nav_item(NavItem("billing.accounts", _l("Finance"), "finance.documents"))
     app.cli.add_command(billing_command)
-    app.context_processor(lambda: {"call_detail_enabled": True})

@@ -17,7 +17,8 @@ from core.extensions import db
 from corp import service as corp_service
 from corp.billing import rating
 from corp.billing.charges import month_charges
-from corp.billing.models import DOCUMENT_KINDS, FinancialDocument, MonthClose
+from corp.billing.close import promised_credit
+from corp.billing.models import DOCUMENT_KINDS, AccountBalance, FinancialDocument
 from corp.models import BillingAccount, Line, Payment, UsageRecord
 from roles import access
 from roles.permissions import COMPANY_SCOPE
@@ -127,47 +128,76 @@ def get_document(actor, document_id: int) -> FinancialDocument:
     return document
 
 
-def statement(actor, account: BillingAccount, period: Period) -> dict:
-    """Charges (closed months, by their documents' date), payments and the balance.
+def _paid(account_id: int, lo: datetime | None, hi: datetime | None) -> Decimal:
+    """Payments to the account from ``lo`` (inclusive) to ``hi`` (exclusive)."""
+    query = select(func.sum(Payment.amount)).where(Payment.billing_account_id == account_id)
+    if lo is not None:
+        query = query.where(Payment.paid_at >= lo)
+    if hi is not None:
+        query = query.where(Payment.paid_at < hi)
+    return Decimal(db.session.scalar(query) or 0)
 
-    The operator keeps the account's live balance; the balance at the period's start is
-    derived from it: opening = balance now − payments since + charges invoiced since. The
-    month still open is shown as accrued (not yet invoiced), outside the balance."""
-    closes = db.session.scalars(select(MonthClose).where(
-        MonthClose.billing_account_id == account.id).order_by(MonthClose.period)).all()
+
+def _utc(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def balance_records(account: BillingAccount) -> list[AccountBalance]:
+    """The account's balance per closed month, oldest first."""
+    return db.session.scalars(select(AccountBalance).where(
+        AccountBalance.billing_account_id == account.id).order_by(AccountBalance.period)).all()
+
+
+def balance_at(account: BillingAccount, records: list[AccountBalance], day: date) -> Decimal:
+    """The account's balance at the start of ``day``, from the closed months' records and
+    the payments since (charges are booked on a closed month's last day)."""
+    month = rating.period_of(day)
+    at = _utc(day)
+    for record in records:
+        if record.period == month:
+            return record.opening + _paid(account.id, _utc(rating.parse_period(month)[0]), at)
+    earlier = [r for r in records if r.period < month]
+    if earlier:
+        last = earlier[-1]
+        return last.closing + _paid(account.id, _utc(rating.parse_period(last.period)[1]), at)
+    if records:  # before the first closed month: back from its opening
+        first = records[0]
+        return first.opening - _paid(account.id, at,
+                                     _utc(rating.parse_period(first.period)[0]))
+    return Decimal(account.balance) - _paid(account.id, at, None)
+
+
+def statement(actor, account: BillingAccount, period: Period) -> dict:
+    """Charges (closed months, on their last day), payments and the balance.
+
+    The balance comes from the records the month close keeps per account and month
+    (opening, charges, payments, closing) and the payments of the months since; the
+    month still open is shown as accrued (not yet invoiced), outside the balance. The live
+    balance is the statement's balance today plus the promised payments in force."""
+    records = balance_records(account)
     docs = {d.period: d for d in db.session.scalars(select(FinancialDocument).where(
         FinancialDocument.billing_account_id == account.id,
         FinancialDocument.kind == "invoice"))}
     payments = db.session.scalars(select(Payment).where(
-        Payment.billing_account_id == account.id, Payment.paid_at >= period.start
-    ).order_by(Payment.paid_at)).all()
-    charges_after = Decimal(0)
-    payments_after = Decimal(0)
+        Payment.billing_account_id == account.id, Payment.paid_at >= period.start,
+        Payment.paid_at < period.end).order_by(Payment.paid_at)).all()
     entries = []
-    for close in closes:
-        day = rating.parse_period(close.period)[1] - timedelta(days=1)
-        if day < period.first:
+    for record in records:
+        day = rating.parse_period(record.period)[1] - timedelta(days=1)
+        if not period.first <= day <= period.last:
             continue
-        if day > period.last:
-            charges_after += close.total
-            continue
-        doc = docs.get(close.period)
-        entries.append({"date": day, "kind": "charge", "period": close.period,
-                        "amount": -Decimal(close.total),
+        doc = docs.get(record.period)
+        entries.append({"date": day, "kind": "charge", "period": record.period,
+                        "amount": -Decimal(record.charges),
                         "document": doc.number if doc else None,
                         "document_id": doc.id if doc else None})
     for payment in payments:
         day = payment.paid_at.date()
-        if day > period.last:
-            payments_after += payment.amount
-            continue
         entries.append({"date": day, "kind": "payment", "period": rating.period_of(day),
                         "amount": Decimal(payment.amount), "document": payment.reference,
                         "document_id": None})
     entries.sort(key=lambda e: (e["date"], e["kind"] != "payment"))
-    in_period = sum((e["amount"] for e in entries), Decimal(0))
-    closing = Decimal(account.balance) - payments_after + charges_after
-    opening = closing - in_period
+    opening = balance_at(account, records, period.first)
     running = opening
     for entry in entries:
         running += entry["amount"]
@@ -179,16 +209,34 @@ def statement(actor, account: BillingAccount, period: Period) -> dict:
     if open_period in period.months():
         accrued = accrued_charges(account, open_period)
     return {"account": account.number, "period": period, "opening_balance": opening,
-            "charges": charged, "payments": paid, "closing_balance": closing,
-            "entries": entries, "accrued": accrued, "accrued_period": open_period}
+            "charges": charged, "payments": paid, "closing_balance": running,
+            "entries": entries, "accrued": accrued, "accrued_period": open_period,
+            "promised_credit": promised_credit(account.id),
+            "live_balance": Decimal(account.balance)}
+
+
+def accrued_until(period: str) -> date | None:
+    """The day a month's accrued charges stop: tomorrow for this month (today counts),
+    none (the whole month) for a past month not closed yet."""
+    tomorrow = date.today() + timedelta(days=1)
+    return tomorrow if rating.parse_period(period)[1] > tomorrow else None
+
+
+def accrued_month_charges(line_rows, period: str) -> dict[int, dict]:
+    """Per line, what a month not closed yet has accrued so far (``month_charges`` with the
+    fees up to today for this month)."""
+    return month_charges(line_rows, period, until=accrued_until(period))
 
 
 def accrued_charges(account: BillingAccount, period: str) -> Decimal:
-    """What the account's lines have cost so far in a month not yet closed."""
+    """What the account's lines have cost so far in a month not yet closed: rated usage
+    and the fees of the days so far (the same rules as the close)."""
+    end = rating.parse_period(period)[1]
     rows = db.session.execute(
         select(Line.id, Line.status, Line.activated_on, Line.tariff_id)
-        .where(Line.billing_account_id == account.id).order_by(Line.id)).all()
-    charges = month_charges(rows, period)
+        .where(Line.billing_account_id == account.id, Line.activated_on < end)
+        .order_by(Line.id)).all()
+    charges = accrued_month_charges(rows, period)
     return sum((c["total"] for c in charges.values()), Decimal("0.00"))
 
 
@@ -241,3 +289,34 @@ def line_usage(actor, line: Line, period: Period, limit: int | None = None) -> d
     records = [usage_row(r) for r in db.session.scalars(query)]
     return {"line_id": line.id, "msisdn": line.msisdn, "period": period,
             "records": records, "totals": usage_totals(line.id, period)}
+
+
+CALL_DETAIL_PAGE_ROWS = 50
+
+
+def line_card_call_detail(actor, line: Line, args) -> dict | None:
+    """The line card's call-detail section as plain values: the period picked (``cd_from``,
+    ``cd_to``; this month by default), one page (``cd_page``) of the records and the totals
+    of the whole period. ``None`` (no section) without ``reports.view`` on the line's node;
+    a bad period gives the field errors and no rows."""
+    if not access.can(actor, "reports.view", line.node.path):
+        return None
+    picked = {"from": args.get("cd_from") or "", "to": args.get("cd_to") or ""}
+    try:
+        period = parse_period(picked["from"], picked["to"])
+    except InvalidInput as error:
+        return {"errors": error.errors, "args": picked, "period": None}
+    totals = usage_totals(line.id, period)
+    pages = max((totals["count"] + CALL_DETAIL_PAGE_ROWS - 1) // CALL_DETAIL_PAGE_ROWS, 1)
+    try:
+        page = min(max(int(args.get("cd_page") or 1), 1), pages)
+    except ValueError:
+        page = 1
+    query = usage_query(line.id, period).offset((page - 1) * CALL_DETAIL_PAGE_ROWS).limit(
+        CALL_DETAIL_PAGE_ROWS)
+    return {"errors": {}, "args": picked, "period": period, "totals": totals,
+            "records": [usage_row(r) for r in db.session.scalars(query)],
+            "page": page, "pages": pages, "per_page": CALL_DETAIL_PAGE_ROWS,
+            "first_row": (page - 1) * CALL_DETAIL_PAGE_ROWS + 1,
+            "query": {"type": "call_detail", "line_id": line.id,
+                      "from": period.first.isoformat(), "to": period.last.isoformat()}}

@@ -11,11 +11,9 @@ from core.mail import MailError, send_mail
 from corp.billing import documents as docs
 from corp.billing import service
 from corp.billing.api import pdf_response
-from roles import access
 from roles.access import require
 
 bp = Blueprint("billing", __name__)
-CALL_DETAIL_SCREEN_ROWS = 500
 
 
 @bp.get("/billing")
@@ -80,14 +78,7 @@ def send_document(document_id: int):
 @bp.get("/lines/<int:line_id>/call-detail")
 @require("reports.view")
 def call_detail(line_id: int):
-    """A line's call detail: period picker, on-screen table, downloads, send to my e-mail."""
+    """The call detail lives on the line card now: its section, with the period kept."""
     line = service.line_for_usage(current_user, line_id)
-    errors, data = {}, None
-    try:
-        period = service.parse_period(request.args.get("from"), request.args.get("to"))
-        data = service.line_usage(current_user, line, period, limit=CALL_DETAIL_SCREEN_ROWS)
-    except InvalidInput as error:
-        errors = error.errors
-    return render_template("billing/call_detail.html", line=line, data=data, errors=errors,
-                           args=request.args, screen_rows=CALL_DETAIL_SCREEN_ROWS,
-                           can_documents=access.can(current_user, "finance.documents"))
+    period = {f"cd_{k}": request.args[k] for k in ("from", "to") if request.args.get(k)}
+    return redirect(url_for("corp.line", line_id=line.id, **period, _anchor="call-detail"))

@@ -10,6 +10,7 @@ from core.extensions import db
 from corp.operations.schemas import JobSchema
 from corp.reports import builders, formats
 from corp.reports import jobs as report_jobs
+from corp.reports.mailing import send_report
 from roles.access import require
 
 blp = Blueprint("Reports", __name__, url_prefix="/api/v1", description="Reports")
@@ -50,6 +51,30 @@ def create_report(body):
     report_jobs.dispatch(job)
     db.session.refresh(job)
     return jsonify(JobSchema().dump(report_jobs.job_json(job))), 202
+
+
+class SentSchema(Schema):
+    sent_to = fields.Email(metadata={"description": "the caller's own address"})
+    type = fields.String()
+    format = fields.String()
+
+
+@blp.route("/reports/send", methods=["POST"])
+@blp.arguments(ReportRequest)
+@blp.response(200, SentSchema)
+@blp.alt_response(403, description="a company-wide report without company-wide access")
+@blp.alt_response(404, description="node or line out of scope or of another company")
+@blp.alt_response(422, description="bad type, format or period, or the mail failed")
+@require("reports.view")
+def send(body):
+    """Build a report and send it to the caller's own e-mail address at once (the call
+    detail "to my e-mail in one click"); the same service as the page's button."""
+    p = body["params"]
+    params = {"from": p.get("first"), "to": p.get("last"), "node_id": p.get("node_id"),
+              "line_id": p.get("line_id"), "days": p.get("days")}
+    address = send_report(current_user, body["type"], body["format"], params)
+    db.session.commit()
+    return {"sent_to": address, "type": body["type"], "format": body["format"]}
 
 
 @blp.route("/jobs/<int:job_id>/download", methods=["GET"])

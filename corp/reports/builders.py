@@ -26,6 +26,7 @@ from corp.billing.charges import catalogue_terms
 from corp.billing.models import FinancialDocument, LineCharge, MonthClose
 from corp.billing.service import (
     Period,
+    accrued_month_charges,
     line_for_usage,
     statement,
     usage_query,
@@ -224,13 +225,77 @@ def expenses(actor, period: Period, params: dict) -> Report:
         Column("period", _("Month")), Column("tariff", _("Tariff")), *money_cols, total_col],
         detail_rows(), ("", _("Total"), "", "", "", "", *grand[1:]))
     notes = [_("Months included: %(m)s.", m=", ".join(closed) or "—")]
-    if open_months:
-        notes.append(_("Not closed yet, not included: %(m)s.", m=", ".join(open_months)))
+    accrued_months = [m for m in open_months if rating.parse_period(m)[0] <= date.today()]
+    if accrued_months:
+        _add_accrued(actor, scope, accrued_months, labels, summary, detail, money_cols,
+                     total_col, grand)
+        notes.append(_("Accrued, not yet invoiced: %(m)s (usage rated so far and the fees "
+                       "of the days so far; the lines where they are now).",
+                       m=", ".join(accrued_months)))
+    later = [m for m in open_months if m not in accrued_months]
+    if later:
+        notes.append(_("Not closed yet, not included: %(m)s.", m=", ".join(later)))
     report = Report("expenses", str(REPORT_TYPES["expenses"][0]), _company_name(actor),
                     period, scope.note, summary, detail, notes, detail_in_pdf=False)
     if params.get("with_charts", True):
         report.chart_names, report.actor = ["spend_by_branch"], actor
     return report
+
+
+def _add_accrued(actor, scope: Scope, months: list[str], labels, summary: list[Table],
+                 detail: Table, money_cols: list[Column], total_col: Column, grand: list
+                 ) -> None:
+    """Months not closed yet: what the lines in scope have accrued so far (rated usage and
+    fees, the close's own rules), as a table by node, a period total of invoiced and
+    accrued, and detail rows marked "accrued, not yet invoiced"; every total is the sum of
+    its rows."""
+    accrued = []
+    for month in months:
+        end = rating.parse_period(month)[1]
+        lines = db.session.execute(
+            select(Line.id, Line.status, Line.activated_on, Line.tariff_id, Line.msisdn,
+                   Line.employee_name, Line.node_id, Tariff.name.label("tariff"))
+            .join(Node, Node.id == Line.node_id).join(Tariff, Tariff.id == Line.tariff_id)
+            .where(Line.company_id == actor.company_id, Line.activated_on < end,
+                   scope.condition(Node.path))
+            .order_by(Line.msisdn)).all()
+        charges = accrued_month_charges(lines, month)
+        marked = _("%(m)s (accrued, not yet invoiced)", m=month)
+        for line in lines:
+            c = charges[line.id]
+            if not c["total"] and not c["usage_count"]:
+                continue
+            path, centre = labels[line.node_id]
+            accrued.append((line.msisdn, line.employee_name, path, centre, marked, line.tariff,
+                            *[c[k] for k in CHARGE_COLUMNS], c["total"]))
+    by_node = defaultdict(lambda: [set()] + [ZERO] * (len(CHARGE_COLUMNS) + 1))
+    for row in accrued:
+        acc = by_node[(row[2], row[3])]
+        acc[0].add(row[0])
+        for i, m in enumerate(row[6:]):
+            acc[i + 1] += m
+    node_rows = sorted((path, centre, len(v[0]), *v[1:])
+                       for (path, centre), v in by_node.items())
+    sums = _sum_columns(node_rows, 2)
+    summary.append(Table(
+        _("Accrued, not yet invoiced: by node (%(m)s)", m=", ".join(months)),
+        [Column("node", _("Node")), Column("cost_centre", _("Cost centre")),
+         Column("lines", _("Lines"), "int"), *money_cols, total_col],
+        node_rows, (_("Total"), "", *sums)))
+    summary.append(Table(_("The period in all"), [Column("basis", _("Charges")),
+                                                  Column("amount", _("Amount"), "money")],
+                         [(_("Invoiced (closed months)"), grand[-1]),
+                          (_("Accrued, not yet invoiced"), sums[-1])],
+                         (_("Total"), grand[-1] + sums[-1])))
+    closed_rows = detail.rows
+
+    def rows():
+        yield from closed_rows
+        yield from accrued
+
+    detail.rows = rows()
+    detail.total = ("", _("Total"), "", "", "", "",
+                    *[a + b for a, b in zip(grand[1:], sums[1:], strict=True)])
 
 
 def _sum_columns(rows, start: int) -> list:
@@ -543,13 +608,25 @@ def tariff_advice(actor, period: Period | None, params: dict) -> Report:
                .order_by(Line.msisdn))
     rows = []
     per_node = defaultdict(lambda: [0, ZERO, ZERO])
+    restricted = services_restricted_to_tariffs(actor, scope)
     for line_id, msisdn, name, node_id, current, actual in db.session.execute(charged):
         actual = Decimal(actual or 0)
         costs = [what_it_would_cost(terms[c], usage.get(line_id, {}), months) for c in codes]
-        best = min(range(len(codes)), key=lambda i: (costs[i], i))
+        # A tariff on which a connected service is not available is not offered (the
+        # operations would disconnect the service on such a change).
+        offered, why = range(len(codes)), ""
+        if line_id in restricted:
+            missing = {code: sorted(s for s, allowed in restricted[line_id]
+                                    if code not in allowed) for code in codes}
+            offered = [i for i, code in enumerate(codes)
+                       if not missing[code] or code == current] or offered
+            why = "; ".join(_("%(t)s: %(s)s not available", t=names[code],
+                              s=", ".join(missing[code]))
+                            for code in codes if missing[code] and code != current)
+        best = min(offered, key=lambda i: (costs[i], i))
         saving = max(actual - costs[best], ZERO)
         rows.append((msisdn, name, labels[node_id][0], names[current], actual, *costs,
-                     names[codes[best]], saving))
+                     why, names[codes[best]], saving))
         node = per_node[labels[node_id][0]]
         node[0] += 1
         node[1] += actual
@@ -558,6 +635,7 @@ def tariff_advice(actor, period: Period | None, params: dict) -> Report:
                Column("node", _("Node")), Column("tariff", _("Current tariff")),
                Column("actual", _("Charged"), "money"),
                *[Column(c, names[c], "money") for c in codes],
+               Column("not_offered", _("Not offered (why)")),
                Column("best", _("Cheapest tariff")), Column("saving", _("Saving"), "money")]
     node_rows = [(n, *v) for n, v in sorted(per_node.items())]
     summary = Table(_("Saving by node"), [Column("node", _("Node")),
@@ -567,7 +645,7 @@ def tariff_advice(actor, period: Period | None, params: dict) -> Report:
                     (_("Total"), sum(r[1] for r in node_rows),
                      sum((r[2] for r in node_rows), ZERO), sum((r[3] for r in node_rows), ZERO)))
     total = (_("Total"), "", "", "", sum((r[4] for r in rows), ZERO),
-             *[sum((r[5 + i] for r in rows), ZERO) for i in range(len(codes))], "",
+             *[sum((r[5 + i] for r in rows), ZERO) for i in range(len(codes))], "", "",
              sum((r[-1] for r in rows), ZERO))
     # The PDF shows the lines with the biggest savings; the spreadsheet has every line.
     top = sorted((r for r in rows if r[-1] > 0), key=lambda r: (-r[-1], r[0]))[:TOP_SAVINGS]
@@ -580,9 +658,29 @@ def tariff_advice(actor, period: Period | None, params: dict) -> Report:
     report = Report("tariff_advice", str(REPORT_TYPES["tariff_advice"][0]),
                     _company_name(actor), None, scope.note, [summary, top_table],
                     Table(_("By line"), columns, rows, total),
-                    [_("Months compared: %(m)s.", m=", ".join(months) or "—")],
+                    [_("Months compared: %(m)s.", m=", ".join(months) or "—"),
+                     _("A tariff on which a line's connected services are not available is "
+                       "not offered as the cheapest; the column «Not offered» says "
+                       "why (%(n)s lines).", n=sum(1 for r in rows if r[-3]))],
                     detail_in_pdf=False)
     return report
+
+
+def services_restricted_to_tariffs(actor, scope: Scope) -> dict[int, list]:
+    """Per line in scope: its connected services that only some tariffs allow, as
+    ``(service name, allowed tariff codes)``."""
+    restricted = {s.id: (s.name, set(s.tariff_codes)) for s in db.session.scalars(
+        select(Service)) if s.tariff_codes}
+    out = defaultdict(list)
+    if not restricted:
+        return out
+    for line_id, service_id in db.session.execute(
+            select(LineService.line_id, LineService.service_id)
+            .join(Line, Line.id == LineService.line_id).join(Node, Node.id == Line.node_id)
+            .where(Line.company_id == actor.company_id, scope.condition(Node.path),
+                   LineService.service_id.in_(list(restricted)))):
+        out[line_id].append(restricted[service_id])
+    return out
 
 
 def home_usage(actor, months: list[str], scope: Scope) -> dict[int, dict]:

@@ -214,14 +214,56 @@ def test_tariff_advice_cheapest_and_saving(users):
     report = builders.tariff_advice(users["accountant"], None, {})
     rows = report.detail.rows
     assert rows
-    codes = len(report.detail.columns) - 7
+    codes = len(report.detail.columns) - 8
+    names = [c.label for c in report.detail.columns[5:5 + codes]]
     for row in rows[:200]:
         costs = row[5:5 + codes]
-        assert row[-1] == max(row[4] - min(costs), D(0))
+        # Tariffs on which a connected service is not available are named with the reason
+        # and not offered.
+        excluded = {part.split(":")[0] for part in row[-3].split("; ") if part}
+        offered = [c for n, c in zip(names, costs, strict=True) if n not in excluded]
+        assert row[-2] not in excluded
+        assert row[-1] == max(row[4] - min(offered), D(0))
     summary = report.summary[0]
     assert summary.total[-1] == sum(r[-1] for r in rows) == sum(r[3] for r in summary.rows)
     text, _pages = pdf_text(as_file(report, "pdf"))
     assert "ООО «Ромашка»" in text
+
+
+def test_tariff_advice_does_not_offer_a_tariff_without_the_line_s_services(small_company):
+    """«Пакет SMS 500» is available on «Бизнес Старт» and «Бизнес Оптимум» only: the line
+    that has it is not advised «Телеметрия» (90 ₽, the cheapest for a line without usage),
+    and the report says why; the other line is."""
+    from flask_babel import gettext
+
+    from corp.models import LineService, Service
+
+    company = small_company["company"]
+    first, _second = small_company["lines"]
+    sms_pack = db.session.scalar(select(Service).where(Service.code == "sms_pack"))
+    db.session.add(LineService(line_id=first.id, service_id=sms_pack.id,
+                               connected_at=datetime(2025, 12, 1, tzinfo=UTC)))
+    db.session.flush()
+    close_month("2025-12", company_id=company.id)
+    admin = make_user(company.id, role="global_admin")
+    report = builders.tariff_advice(admin, None, {})
+    rows = {r[0]: r for r in report.detail.rows}
+    with_pack, without = rows[first.msisdn], rows[small_company["lines"][1].msisdn]
+    assert without[-2] == "Телеметрия" and without[-1] == D("260.00") and without[-3] == ""
+    assert with_pack[-2] == "Бизнес Старт" and with_pack[-1] == D("0.00")
+    why = {part.split(":")[0]: part for part in with_pack[-3].split("; ")}
+    assert set(why) == {"Телеметрия", "Бизнес Интернет", "Бизнес Максимум",
+                        "Безлимит для бизнеса"}  # «Бизнес Оптимум» is offered
+    assert all("Пакет SMS 500" in reason for reason in why.values())
+    assert report.detail.total[-1] == D("260.00")
+    assert report.notes[1] == gettext(
+        "A tariff on which a line's connected services are not available is not offered as "
+        "the cheapest; the column «Not offered» says why (%(n)s lines).", n=1)
+    xlsx = load_workbook(io.BytesIO(as_file(report, "xlsx"))).active
+    header = [c.value for c in xlsx[1]]
+    assert header[-3] == gettext("Not offered (why)")
+    row = next(r for r in xlsx.iter_rows(min_row=2, values_only=True) if r[0] == first.msisdn)
+    assert row[-3] == with_pack[-3]
 
 
 def test_operations_report_lists_an_operation(users, app):

@@ -215,7 +215,8 @@ TABLE = [
           "ok 403 403 404 403 302"),
     _page("billing.send_document", "POST", "/billing/documents/{findoc}/send",
           "ok 403 403 404 403 302", ok=(302,)),
-    _page("billing.call_detail", "GET", "/lines/{line}/call-detail", "ok ok 403 404 403 302"),
+    _page("billing.call_detail", "GET", "/lines/{line}/call-detail", "ok ok 403 404 403 302",
+          ok=(302,)),  # to the line card's call-detail section
     _api("Billing.account_documents", "GET", "/api/v1/billing-accounts/{account}/documents",
          "ok 403 403 404 403 401"),
     _api("Billing.document_pdf", "GET", "/api/v1/financial-documents/{findoc}/pdf",
