@@ -1,7 +1,7 @@
 """sec2: account-wide sign-in throttle (slow guessing from many addresses)
 
 Revision ID: sec2_01
-Revises: billing_01
+Revises: billing2_01
 Create Date: 2026-12-01 13:20:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import core.db  # noqa: F401 - custom column types
 
 revision = 'sec2_01'
-down_revision = 'billing_01'
+down_revision = 'billing2_01'
 branch_labels = None
 depends_on = None
 
