@@ -124,3 +124,20 @@ def test_the_record_counts_the_rows_sent(app, api_token):
     rows = response.get_data(as_text=True).lstrip("\ufeff").strip().count("\r\n")
     record = _last_download("hierarchy")
     assert record.after == {"format": "csv", "scope": "/", "rows": rows}
+
+
+def test_no_spreadsheet_is_sent_around_the_writer():
+    """A module that sends files itself (``send_file``: PDFs, attachments) sends no CSV or
+    XLSX: those go through ``core.downloads``, which records them."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    spreadsheet = ("CSV_MIMETYPE", "XLSX_MIMETYPE", "text/csv", "spreadsheetml", "MIMETYPES[")
+    offenders = []
+    for package in ("auth", "core", "corp", "forms", "hierarchy", "roles", "staff"):
+        for path in (root / package).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            if path.name != "downloads.py" and "send_file(" in text and any(
+                    marker in text for marker in spreadsheet):
+                offenders.append(str(path.relative_to(root)))
+    assert offenders == []
