@@ -125,7 +125,7 @@ class _Counted:
 
 
 def record_download(kind: str, *, fmt: str, scope: str = "", rows: int | None = None,
-                    actor=None) -> None:
+                    actor=None, company_id: int | None = None) -> None:
     """Record who downloaded what in the company's audit log and commit it: action
     ``download.<kind>``, object ``kind``, the format, the scope and the row count. A download
     is a read: this record is its only write."""
@@ -133,7 +133,8 @@ def record_download(kind: str, *, fmt: str, scope: str = "", rows: int | None = 
     if actor is None or not getattr(actor, "is_authenticated", False):
         actor = None
     after = {"format": fmt, "scope": scope or "", "rows": rows}
-    audit.record(f"download.{kind}", actor=actor, object_type=kind, object_id=scope or "",
+    audit.record(f"download.{kind}", actor=actor, company_id=company_id, object_type=kind,
+                 object_id=scope or "",
                  after=after,
                  detail=f"{fmt}, {scope or '-'}" + ("" if rows is None else f", {rows} rows"))
     db.session.commit()
@@ -201,9 +202,12 @@ def xlsx_response(filename: str, header: Iterable, rows: Iterable[Iterable],
 
 
 def file_response(source, mimetype: str, filename: str, *, kind: str, fmt: str,
-                  scope: str = "", rows: int | None = None) -> Response:
-    """A prepared file (a path or bytes) as a recorded download (reports built earlier)."""
-    record_download(kind, fmt=fmt, scope=scope, rows=rows)
+                  scope: str = "", rows: int | None = None,
+                  company_id: int | None = None) -> Response:
+    """A prepared file (a path or bytes) as a recorded download: reports built earlier,
+    PDFs, attachments. ``company_id``: whose audit log, when the caller is operator staff
+    (default: the caller's company)."""
+    record_download(kind, fmt=fmt, scope=scope, rows=rows, company_id=company_id)
     body = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
     return send_file(body, mimetype=mimetype, as_attachment=True, download_name=filename)
 

@@ -1,8 +1,7 @@
 """JSON API of the forms: the catalogue with prefilled values, and PDF generation."""
 
-import io
 
-from flask import send_file, url_for
+from flask import url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema
@@ -45,8 +44,9 @@ class PdfRequest(Schema):
 
 def pdf_response(document):
     """The document's bytes, with where to download it again."""
-    response = send_file(io.BytesIO(document.pdf), mimetype="application/pdf",
-                         as_attachment=True, download_name=service.download_name(document))
+    response = downloads.file_response(document.pdf, downloads.PDF_MIMETYPE,
+                                       service.download_name(document), kind="form_document",
+                                       fmt="pdf", scope=f"document {document.id}")
     response.headers["X-Document-Id"] = str(document.id)
     response.headers["X-Document-Number"] = document.number
     response.headers["Location"] = url_for("Forms.document_pdf", document_id=document.id)

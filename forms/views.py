@@ -1,11 +1,11 @@
 """Pages: «Обращения» → «Скачать инструкции и бланки заявлений», one form, recorded documents."""
 
-import io
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import downloads
 from core.errors import InvalidInput, NotFound
 from core.extensions import db
 from corp import validators
@@ -107,8 +107,9 @@ def form_page_with_errors(spec, values, numbers, error):
 
 
 def _send(document):
-    return send_file(io.BytesIO(document.pdf), mimetype="application/pdf", as_attachment=True,
-                     download_name=service.download_name(document))
+    return downloads.file_response(document.pdf, downloads.PDF_MIMETYPE,
+                                   service.download_name(document), kind="form_document",
+                                   fmt="pdf", scope=f"document {document.id}")
 
 
 @bp.get("/requests/documents/<int:document_id>.pdf")

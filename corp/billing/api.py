@@ -1,8 +1,7 @@
 """JSON API of billing: an account's financial documents and statement, a line's usage."""
 
-import io
 
-from flask import Response, send_file, url_for
+from flask import Response, url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -116,7 +115,7 @@ def account_documents(args, account_id):
 def document_pdf(document_id):
     """One financial document as PDF."""
     document = service.get_document(current_user, document_id)
-    return pdf_response(docs.document_pdf(document), docs.filename_of(document))
+    return pdf_response(docs.document_pdf(document), docs.filename_of(document), document.id)
 
 
 @blp.route("/billing-accounts/<int:account_id>/statement", methods=["GET"])
@@ -146,7 +145,8 @@ def line_usage(args, line_id):
                               service.parse_period(args["first"], args["last"]))
 
 
-def pdf_response(data: bytes, filename: str) -> Response:
-    """A PDF download; ``send_file`` writes an ASCII name and the UTF-8 one (RFC 5987)."""
-    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                     download_name=filename)
+def pdf_response(data: bytes, filename: str, document_id: int) -> Response:
+    """A recorded PDF download (an ASCII name and the UTF-8 one, RFC 5987)."""
+    return downloads.file_response(data, downloads.PDF_MIMETYPE, filename,
+                                   kind="financial_document", fmt="pdf",
+                                   scope=f"document {document_id}")

@@ -4,9 +4,8 @@
 the queue of every company; the transition is for operator staff only.
 """
 
-import io
 
-from flask import request, send_file
+from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, validate
@@ -173,6 +172,7 @@ def get_attachment(request_id, attachment_id):
     """Download an attached file."""
     item = service.get_request(current_user, request_id)
     attachment = service.get_attachment(current_user, item, attachment_id)
-    return send_file(io.BytesIO(service.attachment_bytes(attachment)),
-                     mimetype=service.MIME[attachment.kind], as_attachment=True,
-                     download_name=attachment.filename)
+    return downloads.file_response(
+        service.attachment_bytes(attachment), service.MIME[attachment.kind],
+        attachment.filename, kind="attachment", fmt=attachment.kind,
+        scope=f"request {item.id}", company_id=item.company_id)

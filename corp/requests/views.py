@@ -1,6 +1,5 @@
 """Pages of a company's requests: the list, filing one, following one (comments, files)."""
 
-import io
 
 from flask import (
     Blueprint,
@@ -9,13 +8,13 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from auth.models import User
+from core import downloads
 from core.errors import Conflict, InvalidInput, NotFound
 from core.extensions import db
 from corp.requests import service
@@ -147,16 +146,19 @@ def attach(request_id: int):
 def send_attachment(item, attachment_id: int):
     """The file's stored bytes (shared by the company and the staff pages)."""
     attachment = service.get_attachment(current_user, item, attachment_id)
-    return send_file(io.BytesIO(service.attachment_bytes(attachment)),
-                     mimetype=service.MIME[attachment.kind], as_attachment=True,
-                     download_name=attachment.filename)
+    return downloads.file_response(
+        service.attachment_bytes(attachment), service.MIME[attachment.kind],
+        attachment.filename, kind="attachment", fmt=attachment.kind,
+        scope=f"request {item.id}", company_id=item.company_id)
 
 
 def send_document(item):
     """The generated form the request carries."""
     document = service.request_document(current_user, item)
-    return send_file(io.BytesIO(document.pdf), mimetype="application/pdf", as_attachment=True,
-                     download_name=forms_service.download_name(document))
+    return downloads.file_response(
+        document.pdf, downloads.PDF_MIMETYPE, forms_service.download_name(document),
+        kind="form_document", fmt="pdf", scope=f"request {item.id}, document {document.id}",
+        company_id=item.company_id)
 
 
 @bp.get("/requests/<int:request_id>/attachments/<int:attachment_id>")

@@ -126,18 +126,31 @@ def test_the_record_counts_the_rows_sent(app, api_token):
     assert record.after == {"format": "csv", "scope": "/", "rows": rows}
 
 
-def test_no_spreadsheet_is_sent_around_the_writer():
-    """A module that sends files itself (``send_file``: PDFs, attachments) sends no CSV or
-    XLSX: those go through ``core.downloads``, which records them."""
+def test_no_file_is_sent_around_the_writer():
+    """Only ``core.downloads`` calls ``send_file``: every file a user receives (CSV, XLSX,
+    reports, financial documents, generated forms, attachments) goes through the writer
+    that records it."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    spreadsheet = ("CSV_MIMETYPE", "XLSX_MIMETYPE", "text/csv", "spreadsheetml", "MIMETYPES[")
     offenders = []
     for package in ("auth", "core", "corp", "forms", "hierarchy", "roles", "staff"):
         for path in (root / package).rglob("*.py"):
-            text = path.read_text(encoding="utf-8")
-            if path.name != "downloads.py" and "send_file(" in text and any(
-                    marker in text for marker in spreadsheet):
+            if path != root / "core" / "downloads.py" and "send_file(" in path.read_text(
+                    encoding="utf-8"):
                 offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+def test_pdfs_and_attachments_are_recorded_too(app, api_token):
+    from corp.billing.models import FinancialDocument
+
+    client = app.test_client()
+    document = db.session.scalar(select(FinancialDocument).where(
+        FinancialDocument.company_id == 1).order_by(FinancialDocument.id))
+    response = client.get(f"/api/v1/financial-documents/{document.id}/pdf",
+                          headers=api_token(ACCOUNTANT))
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    record = _last_download("financial_document")
+    assert record.actor_email == ACCOUNTANT and record.company_id == 1
+    assert record.after == {"format": "pdf", "scope": f"document {document.id}", "rows": None}
