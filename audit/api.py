@@ -21,8 +21,32 @@ class AuditArgs(Schema):
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
+class AuditEventOut(Schema):
+    id = fields.Integer()
+    created_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    actor_id = fields.Integer(allow_none=True)
+    actor_email = fields.String(allow_none=True)
+    ip = fields.String(allow_none=True)
+    action = fields.String()
+    outcome = fields.String(allow_none=True)
+    object_type = fields.String(allow_none=True)
+    object_id = fields.String(allow_none=True)
+    line_id = fields.Integer(allow_none=True)
+    before = fields.Raw(allow_none=True, metadata={"description": "the object before"})
+    after = fields.Raw(allow_none=True, metadata={"description": "the object after"})
+    detail = fields.String(allow_none=True)
+
+
+class AuditPage(Schema):
+    items = fields.List(fields.Nested(AuditEventOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
 @blp.route("/audit", methods=["GET"])
 @blp.arguments(AuditArgs, location="query")
+@blp.response(200, AuditPage)
 @require("audit.view")
 def list_audit(args):
     """Audit events, newest first: filter by user, action, line, period (YYYY-MM-DD)."""

@@ -40,4 +40,5 @@ def export_csv():
     security_log.record("download.audit", actor=_me(), status=200,
                         detail=request.query_string.decode("utf-8", "replace"))
     return downloads.csv_response("audit.csv", service.CSV_COLUMNS,
-                                  list(service.export_rows(_me(), flt)))
+                                  service.export_rows(_me(), flt), kind="audit",
+                                  scope=request.query_string.decode("utf-8", "replace")[:200])

@@ -28,6 +28,36 @@ class TokenResponse(Schema):
     expires_at = fields.DateTime()
 
 
+class _Ref(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class _AssignmentOut(Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    role = fields.Nested(Schema.from_dict({"id": fields.Integer(), "name": fields.String(),
+                                           "key": fields.String(allow_none=True)},
+                                          name="MeRole"))
+    node = fields.Nested(Schema.from_dict({"id": fields.Integer(), "name": fields.String(),
+                                           "path": fields.String()}, name="MeNode"),
+                         allow_none=True, metadata={"description": "null: the whole company"})
+    scope = fields.String()
+
+
+class MeOut(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    active = fields.Boolean()
+    is_operator_staff = fields.Boolean()
+    must_change_password = fields.Boolean()
+    company = fields.Nested(_Ref, allow_none=True, metadata={"description": "null for staff"})
+    assignments = fields.List(fields.Nested(_AssignmentOut))
+    permissions = fields.List(fields.String(), metadata={
+        "description": "permission names held on at least one scope"})
+
+
 class PasswordChangeRequest(Schema):
     current_password = fields.String(required=True)
     new_password = fields.String(required=True)
@@ -57,6 +87,7 @@ def create_token(data):
 
 
 @blp.route("/me", methods=["GET"])
+@blp.response(200, MeOut)
 @authenticated
 def me():
     """The signed-in user, the company, the role assignments and the permission names."""

@@ -97,6 +97,22 @@ class LoginThrottle(db.Model):
     updated_at = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+class LoginAccountThrottle(db.Model):
+    """Failed sign-ins per e-mail from *any* source within a window (slow guessing spread
+    over many addresses). Once too many, the account is locked for every browser or client
+    without a known-device cookie of that user (``auth.devices``); the real user's known
+    devices pass (still limited per source by ``LoginThrottle``)."""
+
+    __tablename__ = "login_account_throttles"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    window_started_at = mapped_column(UTCDateTime, default=utcnow)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locks: Mapped[int] = mapped_column(Integer, default=0)  # each lock lasts twice the last
+    locked_until = mapped_column(UTCDateTime, nullable=True)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class OneTimeCode(db.Model):
     """A 6-digit code sent by e-mail (password recovery, e-mail change); only its HMAC is kept.
 

@@ -22,7 +22,7 @@ from auth.mails import deliver_after_response, user_locale
 from auth.models import OneTimeCode, User
 from auth.passwords import check_password_policy, hash_password
 from auth.reauth import require_recent_auth
-from auth.service import normalize_email, revoke_all
+from auth.service import clear_account_lock, normalize_email, revoke_all
 from core import audit
 from core.db import utcnow
 from core.errors import Conflict, InvalidInput
@@ -140,6 +140,7 @@ def confirm_recovery(email: str, code: str, new_password: str) -> User:
     user.must_change_password = False
     user.password_changed_at = utcnow()
     revoke_all(user)
+    clear_account_lock(user.email)  # the code by e-mail is the real user's way back in
     audit.record("auth.password_recovered", actor=user, object_type="user", object_id=user.id)
     db.session.flush()
     return user

@@ -10,9 +10,16 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from auth import totp
+from auth import known_device, totp
 from auth.devices import describe_device
-from auth.models import ApiToken, CompanySecurityPolicy, LoginThrottle, User, UserSession
+from auth.models import (
+    ApiToken,
+    CompanySecurityPolicy,
+    LoginAccountThrottle,
+    LoginThrottle,
+    User,
+    UserSession,
+)
 from auth.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from core import audit, security_log
 from core.db import utcnow
@@ -45,8 +52,8 @@ def _throttle(email: str, source: str) -> LoginThrottle | None:
     return db.session.get(LoginThrottle, (email, source))
 
 
-def _minutes_left(throttle: LoginThrottle, now) -> int | None:
-    """Minutes the (e-mail, source) pair stays locked, or None."""
+def _minutes_left(throttle: LoginThrottle | LoginAccountThrottle | None, now) -> int | None:
+    """Minutes the (e-mail, source) pair, or the account, stays locked, or None."""
     if throttle and throttle.locked_until and throttle.locked_until > now:
         return max(math.ceil((throttle.locked_until - now).total_seconds() / 60), 1)
     return None
@@ -77,6 +84,47 @@ def _count_failure(email: str, source: str, now) -> LoginThrottle:
     return throttle
 
 
+def _count_account_failure(email: str, user: User | None, now) -> LoginAccountThrottle:
+    """One more wrong password for ``email`` from a device not known to be the user's, from
+    any source: LOGIN_ACCOUNT_MAX_FAILURES of them within LOGIN_ACCOUNT_WINDOW lock the
+    account for such devices for LOGIN_LOCK_DURATION, each further lock twice as long
+    (capped at LOGIN_LOCK_MAX). Audited and in the platform's security log. Rows quiet for
+    LOGIN_THROTTLE_RETENTION are removed on the way."""
+    config = current_app.config
+    db.session.execute(delete(LoginAccountThrottle).where(
+        LoginAccountThrottle.updated_at < now - config["LOGIN_THROTTLE_RETENTION"],
+        or_(LoginAccountThrottle.locked_until.is_(None),
+            LoginAccountThrottle.locked_until < now)))
+    row = db.session.get(LoginAccountThrottle, email)
+    if row is None:
+        row = LoginAccountThrottle(email=email, window_started_at=now, failures=0, locks=0)
+        db.session.add(row)
+    if row.window_started_at is None or row.window_started_at < now - config[
+            "LOGIN_ACCOUNT_WINDOW"]:
+        row.window_started_at, row.failures = now, 0
+    row.failures = (row.failures or 0) + 1
+    row.updated_at = now
+    if row.failures >= config["LOGIN_ACCOUNT_MAX_FAILURES"]:
+        row.failures, row.window_started_at = 0, now
+        row.locks = (row.locks or 0) + 1
+        duration = min(config["LOGIN_LOCK_DURATION"] * 2 ** (row.locks - 1),
+                       config["LOGIN_LOCK_MAX"])
+        row.locked_until = now + duration
+        detail = f"account-wide, locked for {int(duration.total_seconds() // 60)} min"
+        security_log.record("auth.account_locked", email=email, status=401, detail=detail)
+        audit.record("auth.account_locked", actor=user,
+                     company_id=user.company_id if user else None, object_type="user",
+                     object_id=user.id if user else "", outcome="denied",
+                     detail=f"{email}: {detail}")
+    return row
+
+
+def clear_account_lock(email: str) -> None:
+    """The real user proved themselves another way (password recovery by e-mail code)."""
+    db.session.execute(delete(LoginAccountThrottle).where(
+        LoginAccountThrottle.email == normalize_email(email)))
+
+
 def authenticate(email: str, password: str) -> User:
     """Check credentials with lockout; raise Unauthorized with a message that reveals nothing.
 
@@ -84,6 +132,11 @@ def authenticate(email: str, password: str) -> User:
     the answers for an unknown address and a known one are the same, including the lock
     after too many (OWASP ASVS V6.3: brute force is stopped, yet a stranger cannot lock the
     real user out from elsewhere; locks grow longer for whoever keeps trying).
+
+    Slow guessing spread over many addresses meets an account-wide guard as well
+    (``_count_account_failure``): once it locks, only devices with the user's known-device
+    cookie (``auth.known_device``, set after a successful sign-in) may still try, each
+    still limited per source.
     """
     email = normalize_email(email)
     now = utcnow()
@@ -93,9 +146,17 @@ def authenticate(email: str, password: str) -> User:
         security_log.record("auth.attempt_during_lock", email=email, status=401)
         raise Unauthorized(_locked_message(minutes), code="locked")
     user = db.session.scalar(select(User).where(User.email == email))
+    known = known_device.is_known(user)
+    if not known:
+        minutes = _minutes_left(db.session.get(LoginAccountThrottle, email), now)
+        if minutes is not None:
+            security_log.record("auth.attempt_during_lock", email=email, status=401,
+                                detail="account-wide lock, unknown device")
+            raise Unauthorized(_locked_message(minutes), code="locked")
     ok = verify_password(user.password_hash if user else _dummy_hash(), password or "")
     if not ok or user is None or not user.active:
         throttle = _count_failure(email, source, now)
+        account = None if known else _count_account_failure(email, user, now)
         audit.record(
             "auth.login_failed",
             actor=user,
@@ -104,7 +165,7 @@ def authenticate(email: str, password: str) -> User:
             detail=email,
         )
         db.session.commit()  # the count must survive the refusal's rollback
-        minutes = _minutes_left(throttle, now)
+        minutes = _minutes_left(throttle, now) or _minutes_left(account, now)
         if minutes is not None:
             raise Unauthorized(_locked_message(minutes), code="locked")
         raise Unauthorized(_("Wrong e-mail or password."), code="invalid_credentials")
@@ -137,6 +198,7 @@ def start_session(user: User, *, ip: str = "", user_agent: str = "") -> UserSess
     )
     db.session.add(session)
     audit.record("auth.login", actor=user, object_type="user", object_id=user.id)
+    known_device.remember(user)
     return session
 
 
@@ -257,6 +319,7 @@ def issue_token(user: User, *, ip: str = "", user_agent: str = "") -> tuple[str,
     )
     db.session.add(row)
     audit.record("auth.token_issued", actor=user, object_type="user", object_id=user.id)
+    known_device.remember(user)
     return token, row
 
 

@@ -36,6 +36,12 @@ class Defaults:
     LOGIN_LOCK_MAX = timedelta(hours=24)  # each further lock doubles, up to this
     LOGIN_THROTTLE_RETENTION = timedelta(days=1)  # quiet counters are removed after this
     LOGIN_RATE_LIMIT = "30 per minute"
+    # Slow guessing spread over many addresses: this many wrong passwords for one e-mail
+    # from any source within the window lock the account for every device not known to be
+    # the user's (known-device cookie); locks last LOGIN_LOCK_DURATION, doubling.
+    LOGIN_ACCOUNT_MAX_FAILURES = 20
+    LOGIN_ACCOUNT_WINDOW = timedelta(hours=1)
+    LOGIN_KNOWN_DEVICE_LIFETIME = timedelta(days=90)  # the known-device cookie's life
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None

@@ -11,7 +11,12 @@ written here so that no cell can run as a formula (CSV/formula injection, OWASP)
 - XLSX cells are always written as strings (``t="inlineStr"``/shared strings), never ``<f>``,
   by openpyxl's write-only (streaming, constant-memory) workbook.
 CSV is UTF-8 with a BOM so Excel reads Cyrillic; rows may be any iterable (a generator
-streams).
+streams into a temporary file that spills to disk when large).
+
+Every download a user receives (``csv_response``, ``xlsx_response``, ``file_response``) is
+recorded here, in the company's audit log (``download.<kind>``: who, what, the scope, the
+format and the number of rows): no export can forget it, because the writer does it.
+``binary_doc`` documents such a response in the OpenAPI document (content type, binary).
 """
 
 import io
@@ -22,11 +27,18 @@ from collections.abc import Iterable
 from decimal import Decimal
 from urllib.parse import quote
 
-from flask import Response, send_file, stream_with_context
+from flask import Response, send_file
+from flask_login import current_user
+
+from core import audit
+from core.extensions import db
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_MIMETYPE = "text/csv"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF_MIMETYPE = "application/pdf"
+ZIP_MIMETYPE = "application/zip"
+_SPOOL_IN_MEMORY = 8 * 1024 * 1024  # bytes a download is built in memory before disk
 _CSV_NEEDS_QUOTES = re.compile(r'[",;\t\r\n]')
 # A program splitting on ";" or tab (Excel with a Russian list separator) starts a new cell
 # there: a formula character right after one is neutralised too.
@@ -100,10 +112,46 @@ def _attachment(response: Response, filename: str) -> Response:
     return response
 
 
-def csv_response(filename: str, header: Iterable, rows: Iterable[Iterable]) -> Response:
-    """A streamed CSV download (``text/csv; charset=utf-8``, charset said once)."""
-    body = stream_with_context(chunk.encode("utf-8") for chunk in csv_lines(header, rows))
-    return _attachment(Response(body, mimetype=CSV_MIMETYPE), filename)
+class _Counted:
+    """Rows passed through, counted (the row count of the download's audit record)."""
+
+    def __init__(self, rows: Iterable[Iterable]):
+        self.rows, self.count = rows, 0
+
+    def __iter__(self):
+        for row in self.rows:
+            self.count += 1
+            yield row
+
+
+def record_download(kind: str, *, fmt: str, scope: str = "", rows: int | None = None,
+                    actor=None, company_id: int | None = None) -> None:
+    """Record who downloaded what in the company's audit log and commit it: action
+    ``download.<kind>``, object ``kind``, the format, the scope and the row count. A download
+    is a read: this record is its only write."""
+    actor = actor if actor is not None else current_user._get_current_object()
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        actor = None
+    after = {"format": fmt, "scope": scope or "", "rows": rows}
+    audit.record(f"download.{kind}", actor=actor, company_id=company_id, object_type=kind,
+                 object_id=scope or "",
+                 after=after,
+                 detail=f"{fmt}, {scope or '-'}" + ("" if rows is None else f", {rows} rows"))
+    db.session.commit()
+
+
+def csv_response(filename: str, header: Iterable, rows: Iterable[Iterable], *, kind: str,
+                 scope: str = "") -> Response:
+    """A CSV download (``text/csv; charset=utf-8``, charset said once), built in a temporary
+    file (large ones spill to disk) and recorded (``record_download``)."""
+    counted = _Counted(rows)
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 - sent
+    write_csv(spool, header, counted)
+    spool.seek(0)
+    record_download(kind, fmt="csv", scope=scope, rows=counted.count)
+    response = send_file(spool, mimetype=CSV_MIMETYPE, conditional=False, etag=False)
+    response.headers["Content-Type"] = CSV_MIMETYPE + "; charset=utf-8"
+    return _attachment(response, filename)
 
 
 def _sheet_title(title: str | None) -> str:
@@ -146,10 +194,30 @@ def xlsx_bytes(header: Iterable, rows: Iterable[Iterable], sheet_title: str | No
 
 
 def xlsx_response(filename: str, header: Iterable, rows: Iterable[Iterable],
-                  sheet_title: str | None = None) -> Response:
-    """An XLSX download, built in a temporary file (large ones spill to disk)."""
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - sent
-    write_xlsx(spool, header, rows, sheet_title)
+                  sheet_title: str | None = None, *, kind: str, scope: str = "") -> Response:
+    """An XLSX download, built in a temporary file (large ones spill to disk), recorded."""
+    counted = _Counted(rows)
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 - sent
+    write_xlsx(spool, header, counted, sheet_title)
     spool.seek(0)
+    record_download(kind, fmt="xlsx", scope=scope, rows=counted.count)
     response = send_file(spool, mimetype=XLSX_MIMETYPE, conditional=False, etag=False)
     return _attachment(response, filename)
+
+
+def file_response(source, mimetype: str, filename: str, *, kind: str, fmt: str,
+                  scope: str = "", rows: int | None = None,
+                  company_id: int | None = None) -> Response:
+    """A prepared file (a path or bytes) as a recorded download: reports built earlier,
+    PDFs, attachments. ``company_id``: whose audit log, when the caller is operator staff
+    (default: the caller's company)."""
+    record_download(kind, fmt=fmt, scope=scope, rows=rows, company_id=company_id)
+    body = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
+    return send_file(body, mimetype=mimetype, as_attachment=True, download_name=filename)
+
+
+def binary_doc(*mimetypes: str, status: int = 200) -> dict:
+    """``@blp.doc(**binary_doc(CSV_MIMETYPE, ...))``: the OpenAPI success response of a
+    download is a binary body of one of these content types."""
+    return {"responses": {status: {"content": {
+        mimetype: {"schema": {"type": "string", "format": "binary"}} for mimetype in mimetypes}}}}

@@ -179,7 +179,10 @@ def register_errorhandlers(app):
             data = getattr(error, "data", None) or {}
             messages = data.get("messages")
             if messages:
-                body["errors"] = messages.get("json", messages)
+                errors = messages.get("json", messages)
+                # Always field → messages, as documented: a body that is no JSON at all
+                # ("Invalid JSON body.") belongs to the whole request, "_schema".
+                body["errors"] = errors if isinstance(errors, dict) else {"_schema": errors}
             return jsonify(body), error.code, _allow(error)
         return (
             render_template("error.html", status=error.code, message=error.description),

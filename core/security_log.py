@@ -15,6 +15,7 @@ from core.db import UTCDateTime, utcnow
 from core.extensions import db
 
 KINDS = ("refused.not_found", "refused.forbidden", "refused.staff_only", "auth.locked",
+         "auth.account_locked",
          "auth.attempt_during_lock", "auth.password_change_failed", "download.audit",
          "download.job_results")
 

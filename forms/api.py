@@ -1,13 +1,13 @@
 """JSON API of the forms: the catalogue with prefilled values, and PDF generation."""
 
-import io
 
-from flask import send_file, url_for
+from flask import url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema
 from marshmallow import fields as ma
 
+from core import downloads
 from core.extensions import db
 from forms import service
 from roles.access import require
@@ -44,8 +44,9 @@ class PdfRequest(Schema):
 
 def pdf_response(document):
     """The document's bytes, with where to download it again."""
-    response = send_file(io.BytesIO(document.pdf), mimetype="application/pdf",
-                         as_attachment=True, download_name=service.download_name(document))
+    response = downloads.file_response(document.pdf, downloads.PDF_MIMETYPE,
+                                       service.download_name(document), kind="form_document",
+                                       fmt="pdf", scope=f"document {document.id}")
     response.headers["X-Document-Id"] = str(document.id)
     response.headers["X-Document-Number"] = document.number
     response.headers["Location"] = url_for("Forms.document_pdf", document_id=document.id)
@@ -64,6 +65,7 @@ def list_forms():
 @blp.arguments(PdfRequest)
 @blp.response(200, content_type="application/pdf",
               description="the PDF; X-Document-Id names the recorded document")
+@blp.doc(**downloads.binary_doc(downloads.PDF_MIMETYPE))
 @blp.alt_response(404, description="unknown form, or a line out of scope / of another company")
 @blp.alt_response(422, description="field errors; nothing generated")
 @require(service.PERMISSION)
@@ -75,7 +77,8 @@ def form_pdf(body, code):
 
 
 @blp.route("/forms/documents/<int:document_id>", methods=["GET"])
-@blp.response(200, content_type="application/pdf")
+@blp.response(200, content_type="application/pdf", description="the recorded document")
+@blp.doc(**downloads.binary_doc(downloads.PDF_MIMETYPE))
 @blp.alt_response(404, description="unknown, another company's, or not visible to the caller")
 @require(service.PERMISSION)
 def document_pdf(document_id):

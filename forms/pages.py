@@ -3,11 +3,11 @@ filled form: the form page (again with errors), the posted values, a document's 
 
 Below ``forms.views`` (a web module of another package may use these, never the views)."""
 
-import io
 
-from flask import render_template, request, send_file
+from flask import render_template, request
 from flask_login import current_user
 
+from core import downloads
 from core.errors import NotFound
 from forms import service
 from forms.catalogue import all_fields
@@ -35,7 +35,10 @@ def form_page_with_errors(spec, values, numbers, error):
     return form_page(spec, values, numbers, {k: v[0] for k, v in error.errors.items()}, 422)
 
 
-def send_pdf(document):
-    """A generated document's stored PDF, as a download."""
-    return send_file(io.BytesIO(document.pdf), mimetype="application/pdf", as_attachment=True,
-                     download_name=service.download_name(document))
+def send_pdf(document, scope: str = "", company_id: int | None = None):
+    """A generated document's stored PDF, as a recorded download (``company_id``: whose
+    audit log when operator staff download it)."""
+    return downloads.file_response(document.pdf, downloads.PDF_MIMETYPE,
+                                   service.download_name(document), kind="form_document",
+                                   fmt="pdf", scope=scope or f"document {document.id}",
+                                   company_id=company_id)

@@ -173,6 +173,8 @@ def update_employee(args, line_id):
 
 @blp.route("/hierarchy/export", methods=["GET"])
 @blp.arguments(ExportArgs, location="query")
+@blp.response(200, description="the export, CSV or XLSX as asked")
+@blp.doc(**downloads.binary_doc(downloads.CSV_MIMETYPE, downloads.XLSX_MIMETYPE))
 @require("lines.view")
 def export(args):
     """The tree with line placements as CSV (UTF-8 with BOM) or XLSX."""
@@ -184,14 +186,13 @@ def export_response(fmt: str) -> Response:
     if fmt not in ("csv", "xlsx"):
         raise InvalidInput({"format": _("Choose csv or xlsx.")})
     rows = transfer.export_rows(current_user)
+    scope = transfer.export_scope(current_user)
     if fmt == "xlsx":
-        response = downloads.xlsx_response("hierarchy.xlsx", transfer.COLUMNS, rows,
-                                           sheet_title=_("Hierarchy"))
-    else:
-        response = downloads.csv_response("hierarchy.csv", transfer.COLUMNS, list(rows))
-    transfer.record_export(current_user, fmt)
-    db.session.commit()  # the export's audit record
-    return response
+        return downloads.xlsx_response("hierarchy.xlsx", transfer.COLUMNS, rows,
+                                       sheet_title=_("Hierarchy"), kind="hierarchy",
+                                       scope=scope)
+    return downloads.csv_response("hierarchy.csv", transfer.COLUMNS, rows, kind="hierarchy",
+                                  scope=scope)
 
 
 @blp.route("/hierarchy/import", methods=["POST"])

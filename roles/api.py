@@ -46,7 +46,104 @@ class AssignmentIn(Schema):
     node_id = Id(load_default=None, allow_none=True)
 
 
+# --- what the API sends (each handler's answer is dumped through its schema) ---------------
+
+
+class PermissionOut(Schema):
+    name = fields.String()
+    label = fields.String()
+
+
+class RoleOut(Schema):
+    id = fields.Integer()
+    key = fields.String(allow_none=True, metadata={"description": "predefined roles only"})
+    name = fields.String()
+    description = fields.String(allow_none=True)
+    predefined = fields.Boolean()
+    permissions = fields.List(fields.String())
+    assigned = fields.Integer(metadata={"description": "assignments (in the list only)"})
+
+
+class RoleRef(Schema):
+    id = fields.Integer()
+    key = fields.String(allow_none=True)
+    name = fields.String()
+
+
+class AssignedNode(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    path = fields.String()
+
+
+class AssignmentOut(Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    role = fields.Nested(RoleRef)
+    node = fields.Nested(AssignedNode, allow_none=True, metadata={"description": "null: company"})
+    scope = fields.String()
+
+
+class UserOut(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    active = fields.Boolean()
+    must_change_password = fields.Boolean()
+    last_login_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    assignments = fields.List(fields.Nested(AssignmentOut),
+                              metadata={"description": "one user only, not in the list"})
+
+
+class NewUserOut(UserOut):
+    temporary_password = fields.String(metadata={"description": "shown once"})
+
+
+class ExplainedAssignment(AssignmentOut):
+    permissions = fields.List(fields.Nested(PermissionOut))
+
+
+class PermissionScopes(PermissionOut):
+    scopes = fields.List(fields.String())
+
+
+class UserAccessOut(Schema):
+    user = fields.Nested(UserOut)
+    assignments = fields.List(fields.Nested(ExplainedAssignment))
+    by_permission = fields.List(fields.Nested(PermissionScopes))
+
+
+class UserRef(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+
+
+class HolderOut(AssignmentOut):
+    user = fields.Nested(UserRef)
+    permissions = fields.List(fields.String())
+
+
+class PermissionHolder(Schema):
+    user = fields.Nested(UserRef)
+    role = fields.Nested(RoleRef)
+    scope = fields.String()
+    assignment_id = fields.Integer()
+
+
+class PermissionHolders(PermissionOut):
+    holders = fields.List(fields.Nested(PermissionHolder))
+
+
+class LineAccessOut(Schema):
+    line_id = fields.Integer()
+    scope = fields.String()
+    holders = fields.List(fields.Nested(HolderOut))
+    by_permission = fields.List(fields.Nested(PermissionHolders))
+
+
 @blp.route("/permissions", methods=["GET"])
+@blp.response(200, PermissionOut(many=True))
 @authenticated
 def list_permissions():
     """The permission names with their labels, in the role editor's order."""
@@ -57,6 +154,7 @@ def list_permissions():
 
 
 @blp.route("/roles", methods=["GET"])
+@blp.response(200, RoleOut(many=True))
 @require("users.manage")
 def list_roles():
     """Predefined roles and the company's own, with their permission names."""
@@ -65,15 +163,17 @@ def list_roles():
 
 @blp.route("/roles", methods=["POST"])
 @blp.arguments(RoleIn)
+@blp.response(201, RoleOut)
 @require("users.manage")
 def create_role(data):
     """A custom role: ``{"name", "permissions": [...]}`` → 201."""
     role = service.create_role(_me(), data["name"], data["permissions"])
     db.session.commit()
-    return service.role_dict(role), 201
+    return service.role_dict(role)
 
 
 @blp.route("/roles/<int:role_id>", methods=["GET"])
+@blp.response(200, RoleOut)
 @require("users.manage")
 def get_role(role_id):
     """One role with its ticked permission categories."""
@@ -82,6 +182,7 @@ def get_role(role_id):
 
 @blp.route("/roles/<int:role_id>", methods=["PATCH"])
 @blp.arguments(RolePatch)
+@blp.response(200, RoleOut)
 @require("users.manage")
 def update_role(data, role_id):
     """Rename a custom role or change its permissions; predefined roles answer 403."""
@@ -92,18 +193,20 @@ def update_role(data, role_id):
 
 
 @blp.route("/roles/<int:role_id>", methods=["DELETE"])
+@blp.response(204)
 @require("users.manage")
 def delete_role(role_id):
     """Delete a custom role nobody holds: 204; predefined 403; still assigned 409."""
     service.delete_role(_me(), role_id)
     db.session.commit()
-    return "", 204
+    return None
 
 
 # --- users -------------------------------------------------------------------------------
 
 
 @blp.route("/users", methods=["GET"])
+@blp.response(200, UserOut(many=True))
 @require("users.manage")
 def list_users():
     """The users the caller manages (``?q=`` searches e-mail and name)."""
@@ -113,15 +216,17 @@ def list_users():
 
 @blp.route("/users", methods=["POST"])
 @blp.arguments(UserIn)
+@blp.response(201, NewUserOut)
 @require("users.manage")
 def create_user(data):
     """A new employee → 201 with ``id`` and the ``temporary_password`` (shown once)."""
     user, password = user_service.create_user(_me(), data["email"], data["name"])
     db.session.commit()
-    return {**user_service.user_dict(user), "temporary_password": password}, 201
+    return {**user_service.user_dict(user), "temporary_password": password}
 
 
 @blp.route("/users/<int:user_id>", methods=["GET"])
+@blp.response(200, UserOut)
 @require("users.manage")
 def get_user(user_id):
     """One user with their assignments."""
@@ -130,6 +235,7 @@ def get_user(user_id):
 
 @blp.route("/users/<int:user_id>", methods=["PATCH"])
 @blp.arguments(UserPatch)
+@blp.response(200, UserOut)
 @require("users.manage")
 def update_user(data, user_id):
     """Change e-mail/name; ``{"active": false}`` disables (tokens answer 401 at once)."""
@@ -140,6 +246,7 @@ def update_user(data, user_id):
 
 
 @blp.route("/users/<int:user_id>/assignments", methods=["GET"])
+@blp.response(200, AssignmentOut(many=True))
 @require("users.manage")
 def list_assignments(user_id):
     """The user's (role, scope) pairs."""
@@ -150,24 +257,27 @@ def list_assignments(user_id):
 
 @blp.route("/users/<int:user_id>/assignments", methods=["POST"])
 @blp.arguments(AssignmentIn)
+@blp.response(201, AssignmentOut)
 @require("users.manage")
 def create_assignment(data, user_id):
     """``{"role_id", "node_id"}`` (node_id null = the whole company) → 201."""
     assignment = user_service.grant(_me(), user_id, data["role_id"], data["node_id"])
     db.session.commit()
-    return service.assignment_dict(assignment), 201
+    return service.assignment_dict(assignment)
 
 
 @blp.route("/users/<int:user_id>/assignments/<int:assignment_id>", methods=["DELETE"])
+@blp.response(204)
 @require("users.manage")
 def delete_assignment(user_id, assignment_id):
     """Take an assignment away → 204."""
     user_service.revoke(_me(), user_id, assignment_id)
     db.session.commit()
-    return "", 204
+    return None
 
 
 @blp.route("/users/<int:user_id>/access", methods=["GET"])
+@blp.response(200, UserAccessOut)
 @require("users.manage")
 def explain_user(user_id):
     """Access explained: what the user may do and where."""
@@ -177,6 +287,7 @@ def explain_user(user_id):
 
 
 @blp.route("/lines/<int:line_id>/access", methods=["GET"])
+@blp.response(200, LineAccessOut)
 @require("users.manage")
 def explain_line(line_id):
     """Access explained: who may do what on the line, through which role and scope."""

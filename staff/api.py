@@ -18,6 +18,28 @@ def _me():
     return current_user._get_current_object()
 
 
+class CompanyOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    inn = fields.String()
+    kpp = fields.String(allow_none=True)
+    ogrn = fields.String()
+    active = fields.Boolean()
+
+
+class AdministratorOut(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    temporary_password = fields.String(metadata={"description": "shown once"})
+
+
+class CompanyCreated(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    billing_account = fields.String(metadata={"description": "opened on the contract"})
+    administrator = fields.Nested(AdministratorOut)
+
+
 class CompanyIn(Schema):
     name = fields.String(required=True)
     inn = fields.String(required=True)
@@ -74,6 +96,7 @@ def list_security_events(args):
 
 
 @blp.route("/companies", methods=["GET"])
+@blp.response(200, CompanyOut(many=True))
 @operator_staff
 def list_companies():
     """Every company (operator staff only)."""
@@ -83,6 +106,7 @@ def list_companies():
 
 @blp.route("/companies", methods=["POST"])
 @blp.arguments(CompanyIn)
+@blp.response(201, CompanyCreated)
 @operator_staff
 def create_company(data):
     """Onboard a company with its contract, root node and first global administrator → 201."""
@@ -91,4 +115,4 @@ def create_company(data):
     return {"id": company.id, "name": company.name,
             "billing_account": onboarding.first_account_number(company.id),
             "administrator": {"id": admin.id, "email": admin.email,
-                              "temporary_password": password}}, 201
+                              "temporary_password": password}}

@@ -1,12 +1,12 @@
 """JSON API of billing: an account's financial documents and statement, a line's usage."""
 
-import io
 
-from flask import Response, send_file, url_for
+from flask import Response, url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from core import downloads
 from corp.billing import documents as docs
 from corp.billing import service
 from roles.access import require
@@ -109,12 +109,13 @@ def account_documents(args, account_id):
 @blp.route("/financial-documents/<int:document_id>/pdf", methods=["GET"])
 @blp.response(200, description="the document as PDF/A",
               content_type="application/pdf")
+@blp.doc(**downloads.binary_doc(downloads.PDF_MIMETYPE))
 @blp.alt_response(404, description="another company's document, or no company-wide access")
 @require("finance.documents")
 def document_pdf(document_id):
     """One financial document as PDF."""
     document = service.get_document(current_user, document_id)
-    return pdf_response(docs.document_pdf(document), docs.filename_of(document))
+    return pdf_response(docs.document_pdf(document), docs.filename_of(document), document.id)
 
 
 @blp.route("/billing-accounts/<int:account_id>/statement", methods=["GET"])
@@ -144,7 +145,8 @@ def line_usage(args, line_id):
                               service.parse_period(args["first"], args["last"]))
 
 
-def pdf_response(data: bytes, filename: str) -> Response:
-    """A PDF download; ``send_file`` writes an ASCII name and the UTF-8 one (RFC 5987)."""
-    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                     download_name=filename)
+def pdf_response(data: bytes, filename: str, document_id: int) -> Response:
+    """A recorded PDF download (an ASCII name and the UTF-8 one, RFC 5987)."""
+    return downloads.file_response(data, downloads.PDF_MIMETYPE, filename,
+                                   kind="financial_document", fmt="pdf",
+                                   scope=f"document {document_id}")

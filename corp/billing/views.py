@@ -52,7 +52,7 @@ def account_statement(account_id: int):
 def document_pdf(document_id: int):
     """One financial document as PDF/A."""
     document = service.get_document(current_user, document_id)
-    return pdf_response(docs.document_pdf(document), docs.filename_of(document))
+    return pdf_response(docs.document_pdf(document), docs.filename_of(document), document.id)
 
 
 @bp.post("/billing/documents/<int:document_id>/send")

@@ -7,6 +7,7 @@ The same service functions as the pages; ``Idempotency-Key`` makes a retried wri
 from flask import jsonify, request, url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from core import downloads, security_log
@@ -34,6 +35,10 @@ from roles.access import authenticated, operator_staff, require
 
 blp = Blueprint("Operations", __name__, url_prefix="/api/v1",
                 description="Line and billing-account operations, jobs, catalogue")
+
+
+class FreeNumbers(Schema):
+    items = fields.List(fields.String(), metadata={"description": "MSISDNs offered"})
 
 
 def _key():
@@ -123,6 +128,7 @@ def catalogue_services():
 
 
 @blp.route("/lines/<int:line_id>/free-numbers", methods=["GET"])
+@blp.response(200, FreeNumbers)
 @require("lines.number_change")
 def free_numbers(line_id):
     """Numbers offered for ``number_change`` on this line."""
@@ -216,6 +222,8 @@ def resume_job(job_id):
 
 
 @blp.route("/jobs/<int:job_id>/results.<fmt>", methods=["GET"])
+@blp.response(200, description="the per-line results (fmt: csv or xlsx)")
+@blp.doc(**downloads.binary_doc(downloads.CSV_MIMETYPE, downloads.XLSX_MIMETYPE))
 @require("lines.view")
 def job_results(job_id, fmt):
     """Per-line results as CSV or XLSX."""
@@ -226,9 +234,11 @@ def job_results(job_id, fmt):
     rows = jobs.results_rows(job)
     if fmt == "xlsx":
         return downloads.xlsx_response(f"job-{job.id}-results.xlsx", jobs.RESULT_COLUMNS, rows,
-                                       sheet_title=f"job {job.id}")
+                                       sheet_title=f"job {job.id}", kind="job_results",
+                                       scope=f"job {job.id}")
     if fmt == "csv":
-        return downloads.csv_response(f"job-{job.id}-results.csv", jobs.RESULT_COLUMNS, rows)
+        return downloads.csv_response(f"job-{job.id}-results.csv", jobs.RESULT_COLUMNS, rows,
+                                      kind="job_results", scope=f"job {job.id}")
     raise NotFound()
 
 

@@ -1,13 +1,14 @@
 """JSON API of reports: start one as a job, download the owner's file."""
 
-from flask import jsonify, send_file
+from flask import jsonify
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from core import downloads
 from core.extensions import db
 from corp.operations.schemas import JobSchema
-from corp.reports import builders
+from corp.reports import builders, formats
 from corp.reports import jobs as report_jobs
 from corp.reports.mailing import send_report
 from roles.access import require
@@ -78,10 +79,12 @@ def send(body):
 
 @blp.route("/jobs/<int:job_id>/download", methods=["GET"])
 @blp.response(200, description="the report file")
+@blp.doc(**downloads.binary_doc(*formats.MIMETYPES.values()))
 @blp.alt_response(404, description="not the caller's report, not ready, or expired")
 @require("reports.view")
 def download(job_id):
     """The finished report's file (its owner only, while it is kept)."""
     record = report_jobs.download(current_user, job_id)
-    return send_file(record.path, mimetype=record.mimetype, as_attachment=True,
-                     download_name=record.filename)
+    return downloads.file_response(record.path, record.mimetype, record.filename,
+                                   kind="report", fmt=record.format,
+                                   scope=f"{record.report}, job {job_id}")

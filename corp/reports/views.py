@@ -11,13 +11,13 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from core import downloads
 from core.errors import InvalidInput
 from core.extensions import db
 from corp import service as corp_service
@@ -119,9 +119,9 @@ def download():
     report = report_jobs.build_report(current_user, report_type, params)
     out = io.BytesIO()
     formats.write(report, fmt, out)
-    out.seek(0)
-    return send_file(out, mimetype=formats.MIMETYPES[fmt], as_attachment=True,
-                     download_name=formats.filename(report, fmt))
+    return downloads.file_response(out.getvalue(), formats.MIMETYPES[fmt],
+                                   formats.filename(report, fmt), kind="report", fmt=fmt,
+                                   scope=report_type)
 
 
 @bp.post("/reports/jobs")
@@ -153,8 +153,9 @@ def job(job_id: int):
 def job_file(job_id: int):
     """The finished report (its owner only, while it is kept)."""
     record = report_jobs.download(current_user, job_id)
-    return send_file(record.path, mimetype=record.mimetype, as_attachment=True,
-                     download_name=record.filename)
+    return downloads.file_response(record.path, record.mimetype, record.filename,
+                                   kind="report", fmt=record.format,
+                                   scope=f"{record.report}, job {job_id}")
 
 
 @bp.post("/reports/send")

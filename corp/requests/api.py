@@ -4,14 +4,14 @@
 the queue of every company; the transition is for operator staff only.
 """
 
-import io
 
-from flask import request, send_file
+from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, validate
 from marshmallow import fields as ma
 
+from core import downloads
 from core.extensions import db
 from corp.requests import service
 from corp.requests.models import REQUEST_KINDS, REQUEST_STATUSES
@@ -220,15 +220,17 @@ def add_attachment(request_id):
 
 
 @blp.route("/requests/<int:request_id>/attachments/<int:attachment_id>", methods=["GET"])
-@blp.response(200, content_type="application/octet-stream")
+@blp.response(200, description="the attached file (PDF, JPEG or PNG)")
+@blp.doc(**downloads.binary_doc(*service.MIME.values()))
 @authenticated
 def get_attachment(request_id, attachment_id):
     """Download an attached file."""
     item = service.get_request(current_user, request_id)
     attachment = service.get_attachment(current_user, item, attachment_id)
-    return send_file(io.BytesIO(service.attachment_bytes(attachment)),
-                     mimetype=service.MIME[attachment.kind], as_attachment=True,
-                     download_name=attachment.filename)
+    return downloads.file_response(
+        service.attachment_bytes(attachment), service.MIME[attachment.kind],
+        attachment.filename, kind="attachment", fmt=attachment.kind,
+        scope=f"request {item.id}", company_id=item.company_id)
 
 
 # --- Connection applications (operator staff) ---------------------------------------------

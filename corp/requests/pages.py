@@ -3,12 +3,10 @@ workspace (``staff.views``): what the request page shows, its files and its docu
 
 Below ``corp.requests.views`` (another package's pages may use these, never the views)."""
 
-import io
-
-from flask import send_file
 from flask_login import current_user
 
 from auth.models import User
+from core import downloads
 from core.extensions import db
 from corp.requests import service
 from corp.requests.models import REQUEST_KINDS
@@ -29,11 +27,14 @@ def detail_context(item) -> dict:
 def send_attachment(item, attachment_id: int):
     """The file's stored bytes (shared by the company and the staff pages)."""
     attachment = service.get_attachment(current_user, item, attachment_id)
-    return send_file(io.BytesIO(service.attachment_bytes(attachment)),
-                     mimetype=service.MIME[attachment.kind], as_attachment=True,
-                     download_name=attachment.filename)
+    return downloads.file_response(
+        service.attachment_bytes(attachment), service.MIME[attachment.kind],
+        attachment.filename, kind="attachment", fmt=attachment.kind,
+        scope=f"request {item.id}", company_id=item.company_id)
 
 
 def send_document(item):
     """The generated form the request carries."""
-    return send_pdf(service.request_document(current_user, item))
+    document = service.request_document(current_user, item)
+    return send_pdf(document, scope=f"request {item.id}, document {document.id}",
+                    company_id=item.company_id)

@@ -123,7 +123,7 @@ def test_every_write_succeeds_while_a_bulk_job_runs(live_app):
         for line_id, amount in applied_limits.items():
             assert db.session.get(LineLimit, (line_id, "spend")).amount == Decimal(amount)
         exports = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "hierarchy.export"))
+            AuditEvent.action == "download.hierarchy"))
         assert exports == round_number + 1
     role = client.get(f"/api/v1/roles/{role_id}", headers=romashka).get_json()
     assert role["permissions"] == permissions

@@ -6,7 +6,6 @@ import zipfile
 from decimal import Decimal
 
 import pytest
-from flask import Flask
 from openpyxl import load_workbook
 
 from core import downloads
@@ -53,21 +52,19 @@ def test_xlsx_cells_are_text_never_formulas():
     assert all(cell.data_type == "s" for row in sheet.iter_rows() for cell in row)
 
 
-def test_responses_stream_with_one_charset_and_attachment_names():
-    app = Flask(__name__)
-
+def test_responses_stream_with_one_charset_and_attachment_names(app):
     def rows():
         yield ["=1", "Иванов"]
         yield [None, Decimal("1.50")]
 
     with app.test_request_context():
-        response = downloads.csv_response("audit.csv", ["a", "b"], rows())
+        response = downloads.csv_response("audit.csv", ["a", "b"], rows(), kind="test")
         assert response.is_streamed
         assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
         assert response.headers["Content-Disposition"] == 'attachment; filename="audit.csv"'
         body = b"".join(response.response).decode("utf-8")
         assert body == "\ufeffa,b\r\n'=1,Иванов\r\n,1.50\r\n"
-        response = downloads.xlsx_response("отчёт.xlsx", ["a"], rows())
+        response = downloads.xlsx_response("отчёт.xlsx", ["a"], rows(), kind="test")
         response.direct_passthrough = False
         assert response.mimetype == downloads.XLSX_MIMETYPE
         assert "filename*=UTF-8''" in response.headers["Content-Disposition"]

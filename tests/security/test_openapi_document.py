@@ -23,3 +23,41 @@ def test_error_schema_matches_the_error_bodies(spec, client):
     assert set(body) <= set(error)
     assert isinstance(body["code"], str) and error["code"]["type"] == "string"
     assert isinstance(body["status"], int) and error["status"]["type"] == "integer"
+
+
+BINARY = {"type": "string", "format": "binary"}
+FILE_TYPES = {"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+              "application/pdf", "application/zip", "image/jpeg", "image/png"}
+
+
+def test_every_operation_documents_its_success_body(spec):
+    """A new endpoint cannot slip: each operation declares a 2xx answer, and each 2xx answer
+    with a body declares its content — JSON with a schema, or a file type as binary —
+    which the fuzzing run (``scripts/fuzz-api``) then holds the answers to."""
+    missing = []
+    operations = 0
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            operations += 1
+            successes = {code: response for code, response in operation["responses"].items()
+                         if str(code).startswith("2")}
+            if not successes:
+                missing.append(f"{method.upper()} {path}: no 2xx answer")
+            for code, response in successes.items():
+                content = response.get("content", {})
+                if code == "204":
+                    if content:
+                        missing.append(f"{method.upper()} {path}: 204 with a body")
+                    continue
+                if not content:
+                    missing.append(f"{method.upper()} {path} {code}: no content")
+                for media, body in content.items():
+                    if media == "application/json":
+                        if not body.get("schema"):
+                            missing.append(f"{method.upper()} {path} {code}: no schema")
+                    elif media not in FILE_TYPES or body.get("schema") != BINARY:
+                        missing.append(f"{method.upper()} {path} {code}: {media} not binary")
+    assert operations > 70
+    assert missing == []
