@@ -50,7 +50,7 @@ API_EXPORTS = {
 
 # Pages that send a download (found by the writer they call): URL(s) and the record's kind.
 PAGE_EXPORTS = {
-    "roles.audit_csv": ("audit", ["/admin/audit.csv"], ADMIN),
+    "audit.export_csv": ("audit", ["/admin/audit.csv"], ADMIN),
     "hierarchy.export": ("hierarchy", ["/hierarchy/export?format=csv",
                                        "/hierarchy/export?format=xlsx"], ADMIN),
     "reports.download": ("report", ["/reports/download?type=inventory&format=csv",
