@@ -20,6 +20,9 @@ from flask_babel import gettext as _
 from core.pdf import ASSET_BASE_URL, css_string, make_url_fetcher, render_html, static_root
 
 ROWS_PER_PAGE = 26
+# A cover without charts and with at most this many table rows (headers and totals
+# included) fits its first page.
+SHORT_COVER_ROWS = 16
 
 
 def _render_chunk(html: str, root: str) -> bytes:
@@ -32,11 +35,48 @@ def _render_chunk(html: str, root: str) -> bytes:
     return HTML(string=html, base_url=ASSET_BASE_URL, url_fetcher=fetcher).write_pdf()
 
 
-def _cover_counter(total: int) -> str:
-    """CSS ``content`` for the cover's footer: "Page <counter> of <total>", translated."""
+def _page_counter(total: int) -> str:
+    """CSS ``content`` for the footer: "Page <counter> of <total>", translated, the total
+    known in advance (each chunk starts its page counter at its first page's number)."""
     text = _("Page %(x)s of %(y)s", x="\x00", y=total)
     before, _sep, after = text.partition("\x00")
     return f"{css_string(before)} counter(page) {css_string(after)}"
+
+
+# The fixed pages' geometry (templates/reports/pdf/chunk.html): A4 landscape less the
+# margins, cells of 7.5 pt text with 1.2 mm padding each side, columns of equal width.
+TABLE_WIDTH_MM = 297 - 20 - 15
+CELL_PADDING_MM = 2 * 1.2 + 0.2
+EM_MM = 7.5 * 25.4 / 72
+# Upper bounds of DejaVu Sans advance widths (regular and bold) in em: narrow punctuation,
+# digits and the like, Latin and Cyrillic (the widest, a bold "Ǳ", is 1.56 em), the rest
+# (2.02 em at most, and other fonts for what DejaVu lacks: counted very wide).
+NARROW, NARROW_EM = frozenset(".,:; '"), 0.40
+DIGITS, DIGITS_EM = frozenset("0123456789-/₽\u00a0"), 0.70
+LETTER_EM, OTHER_EM = 1.6, 3.0
+
+
+def text_width_em(text: str) -> float:
+    """An upper bound of the text's width in em (DejaVu Sans, regular or bold)."""
+    return sum(NARROW_EM if c in NARROW else DIGITS_EM if c in DIGITS
+               else LETTER_EM if c < "\u0500" else OTHER_EM for c in text)
+
+
+def cell_classes(columns: list[dict], rows: list[list[str]]) -> list[list[tuple]]:
+    """Rows of ``(text, css class)``: ``num`` right-aligns, ``clip`` hides what may not fit
+    the column (cells never wrap; clipping every cell would double the drawing time)."""
+    room = (TABLE_WIDTH_MM / max(len(columns), 1) - CELL_PADDING_MM) / EM_MM
+    numeric = ["num" if c["numeric"] else "" for c in columns]
+    out = []
+    for row in rows:
+        cells = []
+        for text, css in zip(row, numeric, strict=True):
+            if len(text) * NARROW_EM > room or (
+                    len(text) * OTHER_EM > room and text_width_em(text) > room):
+                css = f"{css} clip".lstrip()
+            cells.append((text, css))
+        out.append(cells)
+    return out
 
 
 def workers() -> int:
@@ -44,7 +84,8 @@ def workers() -> int:
     return max(int(configured or os.cpu_count() or 1), 1)
 
 
-def paginate(rows: list, per_page: int = ROWS_PER_PAGE) -> list[list]:
+def paginate(rows: list, per_page: int | None = None) -> list[list]:
+    per_page = per_page or ROWS_PER_PAGE
     return [rows[i:i + per_page] for i in range(0, len(rows), per_page)] or [[]]
 
 
@@ -53,38 +94,58 @@ def render_table_pdf(context: dict, long_tables: list[dict], *, title: str, auth
     """A PDF of a cover page (``context``: title, company, period, scope note, notes, the
     short tables, charts) and then each long table (``{"title", "columns", "rows"}``, rows
     of formatted strings, its total row last) on fixed-height pages."""
+    import weasyprint  # noqa: F401 - imported once here, not in every forked worker
     from pypdf import PdfReader, PdfWriter
 
-    pages = [{"title": table["title"], "columns": table["columns"], "rows": rows}
+    pages = [{"title": table["title"], "columns": table["columns"],
+              "rows": cell_classes(table["columns"], rows)}
              for table in long_tables for rows in paginate(table["rows"])]
     root = str(static_root())
-
-    # The cover first, on its own: it may run over several pages (charts, short tables),
-    # numbered by the page counter against the total, which then is known.
-    def cover(total: int) -> bytes:
-        return _render_chunk(render_html("reports/pdf/chunk.html", {
-            **context, "cover": True, "pages": [], "cover_counter": _cover_counter(total)},
-            title=title, header=header), root)
-
-    cover_pdf = cover(1 + len(pages))
-    cover_pages = len(PdfReader(io.BytesIO(cover_pdf)).pages)
-    total_pages = cover_pages + len(pages)
-    if cover_pages != 1:
-        cover_pdf = cover(total_pages)
-    chunks = []
     per_chunk = int(current_app.config["PDF_PAGES_PER_CHUNK"])
-    for start in range(0, len(pages), per_chunk):
-        chunks.append(render_html("reports/pdf/chunk.html", {
+
+    # The cover may run over several pages (charts, short tables); it is numbered by the page
+    # counter against the total. A cover that surely fits one page (no chart, a few short
+    # rows) renders at the same time as the chunks; another one first, on its own, to know
+    # where the chunks' page numbers start.
+    def cover(total: int) -> str:
+        return render_html("reports/pdf/chunk.html", {
+            **context, "cover": True, "pages": [], "first_page": 1,
+            "page_counter": _page_counter(total)}, title=title, header=header)
+
+    def chunks(cover_pages: int) -> list[str]:
+        counter = _page_counter(cover_pages + len(pages))
+        return [render_html("reports/pdf/chunk.html", {
             **context, "cover": False, "pages": pages[start:start + per_chunk],
-            "first_page": cover_pages + start + 1, "total_pages": total_pages},
-            title=title, header=header))
-    count = min(processes or workers(), len(chunks))
+            "first_page": cover_pages + start + 1, "page_counter": counter},
+            title=title, header=header) for start in range(0, len(pages), per_chunk)]
+
+    def page_count(pdf: bytes) -> int:
+        return len(PdfReader(io.BytesIO(pdf)).pages)
+
+    one_page_cover = not context.get("charts") and sum(
+        len(t["rows"]) + 2 for t in context.get("tables", ())) <= SHORT_COVER_ROWS
+    cover_pdf, cover_pages = None, 1
+    if not one_page_cover:
+        cover_pdf = _render_chunk(cover(1 + len(pages)), root)
+        cover_pages = page_count(cover_pdf)
+        if cover_pages != 1:
+            cover_pdf = _render_chunk(cover(cover_pages + len(pages)), root)
+    planned = chunks(cover_pages)
+    jobs = ([cover(1 + len(pages))] if cover_pdf is None else []) + planned
+    count = min(processes or workers(), len(jobs))
     if count > 1:
         with ProcessPoolExecutor(max_workers=count,
                                  mp_context=multiprocessing.get_context("fork")) as pool:
-            parts = list(pool.map(_render_chunk, chunks, [root] * len(chunks)))
+            parts = list(pool.map(_render_chunk, jobs, [root] * len(jobs)))
     else:
-        parts = [_render_chunk(html, root) for html in chunks]
+        parts = [_render_chunk(html, root) for html in jobs]
+    if cover_pdf is None:
+        cover_pdf = parts.pop(0)
+        if page_count(cover_pdf) != 1:  # longer than foreseen: numbered again, sequentially
+            cover_pages = page_count(cover_pdf)
+            cover_pdf = _render_chunk(cover(cover_pages + len(pages)), root)
+            parts = [_render_chunk(html, root) for html in chunks(cover_pages)]
+    total_pages = cover_pages + len(pages)
     parts.insert(0, cover_pdf)
     writer = PdfWriter()
     for part in parts:
