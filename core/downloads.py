@@ -134,7 +134,9 @@ def write_xlsx(fileobj, header: Iterable, rows: Iterable[Iterable],
     write = sheet.write_string
     for index, row in enumerate(itertools.chain((header,), rows)):
         for column, value in enumerate(row):
-            write(index, column, _xlsx_text(value))
+            text = _xlsx_text(value)
+            if text:  # an empty value is an empty cell
+                write(index, column, text)
     book.close()
 
 
