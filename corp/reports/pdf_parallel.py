@@ -48,35 +48,55 @@ def _page_counter(total: int) -> str:
 TABLE_WIDTH_MM = 297 - 20 - 15
 CELL_PADDING_MM = 2 * 1.2 + 0.2
 EM_MM = 7.5 * 25.4 / 72
-# Upper bounds of DejaVu Sans advance widths (regular and bold) in em: narrow punctuation,
-# digits and the like, Latin and Cyrillic (the widest, a bold "Ǳ", is 1.56 em), the rest
-# (2.02 em at most, and other fonts for what DejaVu lacks: counted very wide).
-NARROW, NARROW_EM = frozenset(".,:; '"), 0.40
-DIGITS, DIGITS_EM = frozenset("0123456789-/₽\u00a0"), 0.70
-LETTER_EM, OTHER_EM = 1.6, 3.0
+# Upper bounds of DejaVu Sans advance widths, regular or bold (the larger), in em, rounded
+# up to 0.1 em: ASCII, Latin-1, Cyrillic and a few signs; anything else counts as wider than
+# any glyph of the font (2.02 em at most) or of another font it may fall back on.
+_WIDTHS = (
+    (0.4, " ',./:;IJ\\ijl|\xa0¦·ÌÍÎÏìíîïІЇЈіїј"),
+    (0.5, '!()-[]_`frt¡§¨\xad¯°²³´¸¹–'),
+    (0.6, '"*?cszªº¿çгзстэѓєѕ'),
+    (0.7, '$0123456789EFLTaekovxy¢£¤¥«¶»ÈÉÊËàáâãäåèéêëðòóôõöøýÿЁЃГЕТабвекнопухчьяѐёќўџ₽“”„'),
+    (0.8, 'ABCKPRSVXYZbdghnpqu{}µÀÁÂÃÄÅÇÝÞßñùúûüþЄЅЎАБВЗРСУХЬЭЯийлрцъђћѝ'),
+    (0.9, '#&+<=>DGHNOQU^~¬±ÐÑÒÓÔÕÖ×ØÙÚÛÜ÷ЂЋЌЍЏДИЙКЛНОПЧдм'),
+    (1.0, '@Mw©®МФЦЪжфыюљњ—…'),
+    (1.1, '%m¼½¾ÆæЫш'),
+    (1.2, 'WЉЊЮщ'),
+    (1.3, 'ЖШ№'),
+    (1.4, 'Щ'),
+)
+WIDTH_EM = {char: width for width, chars in _WIDTHS for char in chars}
+NARROWEST_EM, OTHER_EM = 0.4, 2.1
 
 
 def text_width_em(text: str) -> float:
     """An upper bound of the text's width in em (DejaVu Sans, regular or bold)."""
-    return sum(NARROW_EM if c in NARROW else DIGITS_EM if c in DIGITS
-               else LETTER_EM if c < "\u0500" else OTHER_EM for c in text)
+    return sum(WIDTH_EM.get(c, OTHER_EM) for c in text)
+
+
+def column_room_em(columns: list) -> float:
+    """The width a cell's text has on fixed pages, in em (columns of equal width)."""
+    return (TABLE_WIDTH_MM / max(len(columns), 1) - CELL_PADDING_MM) / EM_MM
+
+
+def may_overflow(text: str, room: float) -> bool:
+    """Whether the text may be wider than ``room`` em (never wrong the other way)."""
+    return len(text) * NARROWEST_EM > room or (
+        len(text) * OTHER_EM > room and text_width_em(text) > room)
+
+
+def fits_fixed_pages(labels: list[str], rows: list[list[str]]) -> bool:
+    """Whether every header and cell fits its column on fixed pages, nothing clipped."""
+    room = column_room_em(labels)
+    return not any(may_overflow(text, room) for row in (labels, *rows) for text in row)
 
 
 def cell_classes(columns: list[dict], rows: list[list[str]]) -> list[list[tuple]]:
     """Rows of ``(text, css class)``: ``num`` right-aligns, ``clip`` hides what may not fit
     the column (cells never wrap; clipping every cell would double the drawing time)."""
-    room = (TABLE_WIDTH_MM / max(len(columns), 1) - CELL_PADDING_MM) / EM_MM
+    room = column_room_em(columns)
     numeric = ["num" if c["numeric"] else "" for c in columns]
-    out = []
-    for row in rows:
-        cells = []
-        for text, css in zip(row, numeric, strict=True):
-            if len(text) * NARROW_EM > room or (
-                    len(text) * OTHER_EM > room and text_width_em(text) > room):
-                css = f"{css} clip".lstrip()
-            cells.append((text, css))
-        out.append(cells)
-    return out
+    return [[(text, f"{css} clip".lstrip() if may_overflow(text, room) else css)
+             for text, css in zip(row, numeric, strict=True)] for row in rows]
 
 
 def workers() -> int:
