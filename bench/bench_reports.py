@@ -203,7 +203,7 @@ def main() -> None:
         line(f"inventory XLSX, {len(rows)} lines", seconds, floor, 15, cpu)
         print(f"{'':<44} peak RSS {rss_small:.0f} MB after the subtree "
               f"({region.name}), {rss_large:.0f} MB after all lines: "
-              f"+{rss_large - rss_small:.0f} MB (target ≤ +100 MB)")
+              f"{rss_large - rss_small:+.0f} MB (target ≤ +100 MB)")
         del rows
 
         # 4. Tariff advice for every line.
