@@ -65,9 +65,21 @@ def database_url() -> str:
     return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{SCHEMA}"
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (parallel PDF workers)."""
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                           resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+LAST_CPU = [0.0]
+
+
 def timed(fn):
-    started = time.perf_counter()
+    """Wall-clock seconds of ``fn()`` and its value; its CPU seconds go to ``LAST_CPU``."""
+    started, cpu = time.perf_counter(), cpu_seconds()
     value = fn()
+    LAST_CPU[0] = cpu_seconds() - cpu
     return time.perf_counter() - started, value
 
 
@@ -83,21 +95,35 @@ def plain_pdf(columns, rows) -> bytes:
                        f"</html>").write_pdf()
 
 
+def reset_peak_rss() -> None:
+    """Start a new peak-RSS measurement (Linux: writing 5 to clear_refs resets VmHWM)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
 def rss_mb() -> float:
+    """Peak resident memory since the last ``reset_peak_rss`` (the process's, if none)."""
+    with open("/proc/self/status") as f:
+        for row in f:
+            if row.startswith("VmHWM:"):
+                return int(row.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def line(name, seconds, floor, target):
+def line(name, seconds, floor, target, cpu=None):
     ratio = seconds / floor if floor else float("inf")
     verdict = "OK" if seconds <= target else "SLOW"
+    cpu_text = f"  (CPU {cpu:.2f} s)" if cpu is not None else ""
     print(f"{name:<44} {seconds:8.2f} s  floor {floor:8.2f} s  ratio {ratio:5.2f}  "
-          f"target ≤ {target:g} s  {verdict}")
+          f"target ≤ {target:g} s  {verdict}{cpu_text}  load {os.getloadavg()[0]:.1f}",
+          flush=True)
 
 
 def main() -> None:
     url = database_url()
+    # The portal's own settings for PDFs (parallel chunks over PDF_PARALLEL_MIN_ROWS rows).
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
-                      "OPERATIONS_EXECUTOR": "eager", "PDF_PARALLEL_MIN_ROWS": 1000})
+                      "OPERATIONS_EXECUTOR": "eager"})
     with app.test_request_context():
         started = time.perf_counter()
         ensure_schema()
@@ -131,10 +157,11 @@ def main() -> None:
         db.session.commit()
         report = builders.call_detail(admin, month, {"line_id": busy[0]})
         seconds, _pdf = timed(lambda: formats.pdf_bytes(report))
+        cpu = LAST_CPU[0]
         report = builders.call_detail(admin, month, {"line_id": busy[0]})
         rows = list(table_rows(report.detail, cell=screen_cell))
         floor, _ = timed(lambda: plain_pdf([c.label for c in report.detail.columns], rows))
-        line(f"call detail PDF, one line, {len(rows) - 1} rows", seconds, floor, 2)
+        line(f"call detail PDF, one line, {len(rows) - 1} rows", seconds, floor, 2, cpu)
 
         # 2. Expenses summary PDF by node.
         def expenses_pdf():
@@ -143,10 +170,11 @@ def main() -> None:
             return r, formats.pdf_bytes(r)
 
         seconds, (report, _pdf) = timed(expenses_pdf)
+        cpu = LAST_CPU[0]
         by_node = report.summary[0]
         rows = list(table_rows(by_node, cell=screen_cell))
         floor, _ = timed(lambda: plain_pdf([c.label for c in by_node.columns], rows))
-        line(f"expenses summary PDF, {len(by_node.rows)} nodes", seconds, floor, 20)
+        line(f"expenses summary PDF, {len(by_node.rows)} nodes", seconds, floor, 20, cpu)
 
         # 3. Inventory XLSX: 10,000 lines of a subtree first, then every line.
         from corp.service import node_labels  # noqa: F401 - warm imports before measuring
@@ -154,12 +182,15 @@ def main() -> None:
         region = db.session.scalar(select(Node).where(Node.company_id == company.id,
                                                       Node.depth == 1).order_by(Node.id))
         small = builders.inventory(admin, None, {"node_id": region.id})
+        reset_peak_rss()
         with tempfile.TemporaryFile() as out:
             timed(lambda: formats.write(small, "xlsx", out))
         rss_small = rss_mb()
         report = builders.inventory(admin, None, {})
+        reset_peak_rss()
         with tempfile.TemporaryFile() as out:
             seconds, _ = timed(lambda: formats.write(report, "xlsx", out))
+        cpu = LAST_CPU[0]
         rss_large = rss_mb()
         report = builders.inventory(admin, None, {})
         rows = list(table_rows(report.detail))
@@ -167,18 +198,19 @@ def main() -> None:
         with tempfile.TemporaryFile() as out:
             floor, _ = timed(lambda: write_xlsx(out, [c.label for c in report.detail.columns],
                                                 rows))
-        line(f"inventory XLSX, {len(rows)} lines", seconds, floor, 15)
+        line(f"inventory XLSX, {len(rows)} lines", seconds, floor, 15, cpu)
         print(f"{'':<44} peak RSS {rss_small:.0f} MB after the subtree "
               f"({region.name}), {rss_large:.0f} MB after all lines: "
-              f"+{rss_large - rss_small:.0f} MB (target ≤ +100 MB)")
+              f"{rss_large - rss_small:+.0f} MB (target ≤ +100 MB)")
         del rows
 
         # 4. Tariff advice for every line.
         seconds, report = timed(lambda: builders.tariff_advice(admin, None, {}))
+        cpu = LAST_CPU[0]
         floor, _ = timed(lambda: db.session.execute(
             select(UsageRecord.line_id, UsageRecord.kind, func.sum(UsageRecord.quantity))
             .group_by(UsageRecord.line_id, UsageRecord.kind)).all())
-        line(f"tariff advice, {len(report.detail.rows)} lines", seconds, floor, 60)
+        line(f"tariff advice, {len(report.detail.rows)} lines", seconds, floor, 60, cpu)
 
         # 5. A long call detail: parallel chunks against one plain WeasyPrint document.
         target = db.session.scalar(select(Line.id).where(Line.company_id == company.id,
@@ -192,14 +224,17 @@ def main() -> None:
         report = builders.call_detail(admin, month, {"line_id": target})
         count = report.row_count
         seconds, data = timed(lambda: formats.pdf_bytes(report))
+        cpu = LAST_CPU[0]
         report = builders.call_detail(admin, month, {"line_id": target})
         rows = list(table_rows(report.detail, cell=screen_cell, with_total=False))
         floor, _ = timed(lambda: plain_pdf([c.label for c in report.detail.columns], rows))
+        floor_cpu = LAST_CPU[0]
 
         pages = len(PdfReader(io.BytesIO(data)).pages)
         print(f"{f'call detail PDF, {count} rows, {pages} pages':<44} {seconds:8.2f} s  "
               f"floor {floor:8.2f} s  ratio {seconds / floor:5.2f}  target ratio ≤ 0.6  "
-              f"{'OK' if seconds <= 0.6 * floor else 'SLOW'}")
+              f"{'OK' if seconds <= 0.6 * floor else 'SLOW'}  (CPU {cpu:.2f} s, floor CPU "
+              f"{floor_cpu:.2f} s)  load {os.getloadavg()[0]:.1f}", flush=True)
 
 
 if __name__ == "__main__":

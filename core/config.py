@@ -148,7 +148,7 @@ class Defaults:
     # PDF reports with more detail rows than this are rendered in parallel chunks ...
     PDF_PARALLEL_MIN_ROWS = 600
     # ... of this many pages each, by this many processes (None: the number of CPUs).
-    PDF_PAGES_PER_CHUNK = 12
+    PDF_PAGES_PER_CHUNK = 24
     PDF_WORKERS = None
 
 

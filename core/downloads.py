@@ -8,8 +8,8 @@ written here so that no cell can run as a formula (CSV/formula injection, OWASP)
 - CSV cells holding a separator of any locale (``,`` ``;`` tab), a quote or a line break are
   quoted, and a formula character right after ``;`` or a tab is escaped too, so a program
   splitting on ``;`` (Excel with the Russian list separator) cannot start a cell at ``=``;
-- XLSX cells are always written as strings (``t="inlineStr"``/shared strings), never ``<f>``,
-  by openpyxl's write-only (streaming, constant-memory) workbook.
+- XLSX cells are always written as strings (``t="inlineStr"``), never ``<f>``, by
+  XlsxWriter's constant-memory (streaming) workbook.
 CSV is UTF-8 with a BOM so Excel reads Cyrillic; rows may be any iterable (a generator
 streams into a temporary file that spills to disk when large).
 
@@ -20,6 +20,7 @@ format and the number of rows): no export can forget it, because the writer does
 """
 
 import io
+import itertools
 import re
 import tempfile
 import unicodedata
@@ -29,6 +30,7 @@ from urllib.parse import quote
 
 from flask import Response, send_file
 from flask_login import current_user
+from xlsxwriter import Workbook
 
 from core import audit
 from core.extensions import db
@@ -43,7 +45,7 @@ _CSV_NEEDS_QUOTES = re.compile(r'[",;\t\r\n]')
 # A program splitting on ";" or tab (Excel with a Russian list separator) starts a new cell
 # there: a formula character right after one is neutralised too.
 _FORMULA_AFTER_SEPARATOR = re.compile(r"([;\t])(?=[=+\-@])")
-# Characters XML 1.0 cannot hold (openpyxl refuses them): replaced, not fatal.
+# Characters XML 1.0 cannot hold (spreadsheet programs refuse them): replaced, not fatal.
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
 
@@ -159,30 +161,30 @@ def _sheet_title(title: str | None) -> str:
     return title or "Sheet"
 
 
-def _xlsx_cell(sheet, value):
-    # Imported on first use: openpyxl takes a noticeable time to import and only XLSX
-    # downloads and uploads need it.
-    from openpyxl.cell import WriteOnlyCell
-
+def _xlsx_text(value) -> str:
+    """A cell's text for XLSX: line breaks as LF (the spreadsheet's own; a bare CR would be
+    stored as ``_x000D_``), characters XML cannot hold replaced."""
     text = _XML_ILLEGAL.sub("\ufffd", safe_cell(value))
-    cell = WriteOnlyCell(sheet, value=text)
-    cell.data_type = "s"  # text, whatever it looks like: never a formula or a number
-    return cell
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def write_xlsx(fileobj, header: Iterable, rows: Iterable[Iterable],
                sheet_title: str | None = None) -> None:
-    """Write an XLSX workbook of text cells to a binary file object, streaming the rows."""
-    # Imported on first use: openpyxl takes a noticeable time to import and only XLSX
-    # downloads and uploads need it.
-    from openpyxl import Workbook
+    """Write an XLSX workbook of text cells to a binary file object, streaming the rows.
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_sheet_title(sheet_title))
-    sheet.append([_xlsx_cell(sheet, v) for v in header])
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, v) for v in row])
-    book.save(fileobj)
+    XlsxWriter in constant-memory mode: each row goes to a temporary file as it comes (the
+    memory stays flat whatever the row count), every cell through ``write_string``.
+    """
+    book = Workbook(fileobj, {"constant_memory": True, "strings_to_numbers": False,
+                              "strings_to_formulas": False, "strings_to_urls": False})
+    sheet = book.add_worksheet(_sheet_title(sheet_title))
+    write = sheet.write_string
+    for index, row in enumerate(itertools.chain((header,), rows)):
+        for column, value in enumerate(row):
+            text = _xlsx_text(value)
+            if text:  # an empty value is an empty cell
+                write(index, column, text)
+    book.close()
 
 
 def xlsx_bytes(header: Iterable, rows: Iterable[Iterable], sheet_title: str | None = None

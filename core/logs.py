@@ -89,6 +89,9 @@ def install_handler(log_format: str = "json", level: str = "INFO") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # WeasyPrint reports each step and each page of every PDF at INFO: noise, and a JSON
+    # line per page of a long report.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 def init_app(app: Flask) -> None:

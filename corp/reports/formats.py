@@ -13,7 +13,7 @@ from core.ui import money
 from corp.billing.documents import documents_zip
 from corp.reports import charts
 from corp.reports.builders import REPORT_TYPES, Report, Table
-from corp.reports.pdf_parallel import render_table_pdf
+from corp.reports.pdf_parallel import fits_fixed_pages, render_table_pdf
 
 MIMETYPES = {
     "csv": downloads.CSV_MIMETYPE,
@@ -121,8 +121,12 @@ def pdf_bytes(report: Report) -> bytes:
         if not isinstance(table.rows, list):
             table.rows = list(table.rows)
     long = [t for t in tables if len(t.rows) > limit]
-    if long:
-        return parallel_pdf_bytes(report, [t for t in tables if t not in long], long)
+    # Fixed pages never wrap a cell: a long table whose text may not fit its columns (long
+    # node paths, many columns) is laid out as one document instead, nothing cut off.
+    cells = [list(table_rows(t, cell=screen_cell)) for t in long]
+    if long and all(fits_fixed_pages([c.label for c in t.columns], rows)
+                    for t, rows in zip(long, cells, strict=True)):
+        return parallel_pdf_bytes(report, [t for t in tables if t not in long], long, cells)
     return render_pdf("reports/pdf/report.html", pdf_context(report),
                       title=f"{report.title} — {report.company}", author=report.company,
                       pdf_variant=None, header=pdf_header(report))
@@ -133,7 +137,7 @@ def empty_label() -> str:
 
 
 def parallel_pdf_bytes(report: Report, short: list[Table], long: list[Table],
-                       processes: int | None = None) -> bytes:
+                       cells: list[list] | None = None, processes: int | None = None) -> bytes:
     """A report with long tables (call detail, expenses by node): the short tables and the
     charts on the cover, the long ones on fixed-height pages rendered in parallel chunks."""
     cover = Report(report.type, report.title, report.company, report.period,
@@ -142,7 +146,8 @@ def parallel_pdf_bytes(report: Report, short: list[Table], long: list[Table],
     long_tables = [{"title": t.title,
                     "columns": [{"label": c.label, "numeric": c.kind in ("money", "int")}
                                 for c in t.columns],
-                    "rows": list(table_rows(t, cell=screen_cell))} for t in long]
+                    "rows": rows if rows is not None else list(table_rows(t, cell=screen_cell))}
+                   for t, rows in zip(long, cells or [None] * len(long), strict=True)]
     return render_table_pdf(pdf_context(cover), long_tables,
                             title=f"{report.title} — {report.company}",
                             author=report.company, header=pdf_header(report),

@@ -55,3 +55,40 @@ def test_expenses_by_node_on_fixed_pages_keeps_scope_note_chart_and_total(app, u
     assert f"{pages} из {pages}" in text or f"{pages} of {pages}" in text
     assert f"Страница 1 из {pages}" in text or f"Page 1 of {pages}" in text
     assert "Москва" in text and pages >= 3
+
+
+def test_only_cells_that_may_not_fit_are_clipped():
+    from corp.reports.pdf_parallel import cell_classes, text_width_em
+
+    columns = [{"label": "Дата и время", "numeric": False}, {"label": "Сумма", "numeric": True}]
+    short, wide = "01.11.2026 12:00:00", "Щ" * 60
+    rows = cell_classes(columns, [[short, "1\u00a0234,56 ₽"], [wide, "1" * 200]])
+    assert rows[0] == [(short, ""), ("1\u00a0234,56 ₽", "num")]
+    assert rows[1] == [(wide, "clip"), ("1" * 200, "num clip")]
+    # The bound is never below the font's widest Latin/Cyrillic letter (a bold "Ǳ": 1.56 em).
+    assert text_width_em("Ǳ") >= 1.56 and text_width_em("1") >= 0.696
+    assert text_width_em("漢") > text_width_em("Щ")
+
+
+def test_cover_longer_than_foreseen_is_numbered_again(app, monkeypatch):
+    from corp.reports import pdf_parallel
+
+    monkeypatch.setattr(pdf_parallel, "SHORT_COVER_ROWS", 10_000)  # foresee one page: wrong
+    app.config["PDF_WORKERS"] = 2
+    app.config["PDF_PAGES_PER_CHUNK"] = 2
+    columns = [{"label": "Номер", "numeric": False}, {"label": "Сумма", "numeric": True}]
+    short = {"title": "Кратко", "columns": columns,
+             "rows": [[f"cover-{i}", "1,00 ₽"] for i in range(80)], "total": None}
+    long = {"title": "Записи", "columns": columns,
+            "rows": [[f"row-{i}", "2,00 ₽"] for i in range(100)]}
+    context = {"title": "Отчёт", "company": "ООО «Тест»", "period": "", "scope_note": None,
+               "notes": [], "tables": [short], "charts": []}
+    data = pdf_parallel.render_table_pdf(context, [long], title="Отчёт", author="ООО «Тест»")
+    text, pages = pdf_text(data)
+    long_pages = -(-100 // pdf_parallel.ROWS_PER_PAGE)
+    assert pages >= long_pages + 2  # the cover (80 rows) took more than one page
+    first_long = pages - long_pages + 1
+    assert f"{first_long} из {pages}" in text or f"{first_long} of {pages}" in text
+    assert f"1 из {pages}" in text or f"1 of {pages}" in text
+    assert f"{pages} из {pages}" in text or f"{pages} of {pages}" in text
+    assert "cover-79" in text and "row-99" in text
