@@ -9,6 +9,7 @@ from core import security_log
 from core.extensions import db
 from roles.access import operator_staff
 from staff import onboarding
+from staff.schemas import CompanyCreated, CompanyIn, CompanyOut
 
 blp = Blueprint("Staff", __name__, url_prefix="/api/v1",
                 description="Operator staff: companies and the platform's security events")
@@ -16,49 +17,6 @@ blp = Blueprint("Staff", __name__, url_prefix="/api/v1",
 
 def _me():
     return current_user._get_current_object()
-
-
-class CompanyOut(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    inn = fields.String()
-    kpp = fields.String(allow_none=True)
-    ogrn = fields.String()
-    active = fields.Boolean()
-
-
-class AdministratorOut(Schema):
-    id = fields.Integer()
-    email = fields.String()
-    temporary_password = fields.String(metadata={"description": "shown once"})
-
-
-class CompanyCreated(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    billing_account = fields.String(metadata={"description": "opened on the contract"})
-    administrator = fields.Nested(AdministratorOut)
-
-
-class CompanyIn(Schema):
-    name = fields.String(required=True)
-    inn = fields.String(required=True)
-    kpp = fields.String(load_default="")
-    ogrn = fields.String(required=True)
-    legal_address = fields.String(load_default="")
-    postal_address = fields.String(load_default="")
-    bank_name = fields.String(load_default="")
-    bik = fields.String(load_default="")
-    bank_account = fields.String(load_default="", metadata={
-        "description": "checked against the BIK (control key)"})
-    correspondent_account = fields.String(load_default="")
-    contact_phone = fields.String(load_default="")
-    signatory_name = fields.String(load_default="")
-    signatory_position = fields.String(load_default="")
-    authority_basis = fields.String(load_default="")
-    contract_number = fields.String(required=True)
-    admin_email = fields.String(required=True)
-    admin_name = fields.String(required=True)
 
 
 class SecurityEventsArgs(Schema):

@@ -16,6 +16,7 @@ from core.extensions import db
 from corp.requests import service
 from corp.requests.models import REQUEST_KINDS, REQUEST_STATUSES
 from roles.access import authenticated, operator_staff
+from staff.schemas import AdministratorOut, CompanyIn
 
 blp = Blueprint("Requests", __name__, url_prefix="/api/v1",
                 description="Requests to the operator (обращения): claims, applications, questions")
@@ -108,41 +109,13 @@ class ConnectionApplicationSchema(Schema):
                        "applicant's details, lines, tariff, administrator's e-mail, signature"})
 
 
-class OnboardingSchema(Schema):
-    """The company to create (as POST /api/v1/companies), prefilled from the application."""
-
-    name = ma.String(required=True)
-    inn = ma.String(required=True)
-    kpp = ma.String(load_default="")
-    ogrn = ma.String(required=True)
-    legal_address = ma.String(load_default="")
-    postal_address = ma.String(load_default="")
-    bank_name = ma.String(load_default="")
-    bik = ma.String(load_default="")
-    bank_account = ma.String(load_default="")
-    correspondent_account = ma.String(load_default="")
-    contact_phone = ma.String(load_default="")
-    signatory_name = ma.String(load_default="")
-    signatory_position = ma.String(load_default="")
-    authority_basis = ma.String(load_default="")
-    contract_number = ma.String(required=True)
-    admin_email = ma.String(required=True)
-    admin_name = ma.String(required=True)
-
-
-class AdministratorSchema(Schema):
-    id = ma.Integer()
-    email = ma.String()
-    temporary_password = ma.String(metadata={"description": "shown once"})
-
-
 class OnboardedSchema(Schema):
     id = ma.Integer(metadata={"description": "the new company"})
     name = ma.String()
     contract = ma.String()
     billing_account = ma.String()
     request = ma.Nested(RequestSchema)
-    administrator = ma.Nested(AdministratorSchema)
+    administrator = ma.Nested(AdministratorOut)
 
 
 @blp.route("/requests", methods=["GET"])
@@ -250,7 +223,7 @@ def file_connection_application(body):
 
 
 @blp.route("/requests/<int:request_id>/onboarding", methods=["GET"])
-@blp.response(200, OnboardingSchema)
+@blp.response(200, CompanyIn)
 @blp.alt_response(409, description="not an open connection application awaiting onboarding")
 @operator_staff
 def onboarding_prefill(request_id):
@@ -260,7 +233,7 @@ def onboarding_prefill(request_id):
 
 
 @blp.route("/requests/<int:request_id>/onboarding", methods=["POST"])
-@blp.arguments(OnboardingSchema)
+@blp.arguments(CompanyIn)
 @blp.response(201, OnboardedSchema)
 @blp.alt_response(409, description="not an open connection application awaiting onboarding")
 @blp.alt_response(422, description="field errors (INN, KPP, OGRN, bank details, e-mail…)")
