@@ -30,6 +30,11 @@ class Defaults:
     SESSION_IDLE_TIMEOUT = timedelta(minutes=20)
     SESSION_ABSOLUTE_LIFETIME = timedelta(hours=12)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # The session cookie is sent only when the session changes (sign-in, language, 2FA step):
+    # idle and absolute expiry are kept server-side (the session row), and a cookie re-sent
+    # by every request let a slow parallel request (a dashboard chart) put back the cookie
+    # it started with, undoing a language switch made meanwhile.
+    SESSION_REFRESH_EACH_REQUEST = False
     API_TOKEN_LIFETIME = timedelta(hours=8)
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_DURATION = timedelta(minutes=15)  # the first lock of an (e-mail, source)

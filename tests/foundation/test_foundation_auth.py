@@ -33,6 +33,25 @@ def test_successful_login_opens_dashboard(auth, client):
     assert client.get("/dashboard").status_code == 200
 
 
+def test_a_slow_parallel_request_cannot_undo_a_language_switch(auth, client):
+    """Pages that change nothing in the session send no session cookie: a request started
+    before the switch (a dashboard chart) and answered after it would otherwise put back
+    the cookie it started with, and the next page came back in Russian."""
+    auth.login(ADMIN)
+    client.get("/dashboard")  # the first page after sign-in may still take a message out
+    before = client.get_cookie("vm_session").value
+    assert "Set-Cookie" not in client.get("/dashboard").headers
+    assert client.post("/language", data={"locale": "en"}).status_code == 302
+    after = client.get_cookie("vm_session").value
+    assert after != before
+    # The slow request carries the old cookie; its answer must not bring it back.
+    client.set_cookie("vm_session", before)
+    stale = client.get("/lines")
+    assert not any(h.startswith("vm_session=") for h in stale.headers.getlist("Set-Cookie"))
+    client.set_cookie("vm_session", after)
+    assert '<html lang="en"' in client.get("/dashboard").get_data(as_text=True)
+
+
 def test_open_redirect_through_next_is_refused(client):
     response = client.post(
         "/login?next=//evil.example/x", data={"email": ADMIN, "password": "Demo-pass-2026"}
