@@ -31,7 +31,10 @@ BUSY_TIMEOUT_MS = 10_000
 # Longer than the longest sleep of SQLite's busy handler (100 ms): every waiting writer polls
 # at least once while a job is between two chunks.
 WRITERS_GAP_SECONDS = 0.15
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+# Schema changes write too: a reading request that creates a table (migrations run by a
+# benchmark inside a request context) must not lose it when its first INSERT restarts the
+# transaction as a writer.
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
 
 
 def configure(engine, *, wal: bool = True) -> None:

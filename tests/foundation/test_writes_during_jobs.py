@@ -9,7 +9,7 @@ default, where writers must wait their turn instead of failing with "database is
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app import create_app
 from core.audit import AuditEvent
@@ -127,3 +127,17 @@ def test_every_write_succeeds_while_a_bulk_job_runs(live_app):
         assert exports == round_number + 1
     role = client.get(f"/api/v1/roles/{role_id}", headers=romashka).get_json()
     assert role["permissions"] == permissions
+
+
+def test_a_reading_request_keeps_the_table_it_created_when_it_starts_writing(tmp_path):
+    """On SQLite a GET request's transaction begins deferred and is restarted as a writer at
+    its first write: a table it created before (the migrations a benchmark runs in a request
+    context) must be part of what it writes, not rolled back with the reading snapshot."""
+    url = f"sqlite:///{tmp_path / 'ddl.sqlite'}"
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    with app.test_request_context("/lines", method="GET"):
+        db.session.execute(text("CREATE TABLE probe (id INTEGER PRIMARY KEY)"))
+        db.session.execute(text("INSERT INTO probe (id) VALUES (1)"))
+        db.session.commit()
+        assert db.session.scalar(text("SELECT count(*) FROM probe")) == 1
+        db.engine.dispose()
