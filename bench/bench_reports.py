@@ -165,8 +165,10 @@ def main() -> None:
 
         # 2. Expenses summary PDF by node.
         def expenses_pdf():
-            r = builders.expenses(admin, parse_period(today.replace(day=1) - timedelta(
-                days=62), last), {})
+            # The last two closed months (the first day of the month before ``last`` to
+            # ``last``): a day of an open month would add its accrued table as well.
+            first = (last.replace(day=1) - timedelta(days=1)).replace(day=1)
+            r = builders.expenses(admin, parse_period(first, last), {})
             return r, formats.pdf_bytes(r)
 
         seconds, (report, _pdf) = timed(expenses_pdf)
