@@ -61,6 +61,7 @@ BIK_FORMAT = N_("BIK must be 9 digits.")
 ACCOUNT_REQUIRED = N_("Bank account number is required.")
 ACCOUNT_FORMAT = N_("Bank account number must be 20 digits.")
 ACCOUNT_CHECKSUM = N_("Bank account number does not match the BIK (control digit is wrong).")
+CORR_ACCOUNT_FORMAT = N_("A correspondent account has 20 digits starting with 301.")
 
 
 class ValidationError(ValueError):
@@ -327,6 +328,14 @@ def make_bank_account(account: str, bik: str) -> str:
     """Return a 20-digit ``account`` with its 9th digit set to the right key (for demo data)."""
     key = bank_account_key_digit(account, bik)
     return account[:_ACCOUNT_KEY_INDEX] + key + account[_ACCOUNT_KEY_INDEX + 1 :]
+
+
+def validate_correspondent_account(account) -> str:
+    """A bank's correspondent account: 20 digits starting with 301; spaces are ignored."""
+    digits = re.sub(r"\s", "", str(account or ""))
+    if not re.fullmatch(r"301[0-9]{17}", digits):
+        raise ValidationError(CORR_ACCOUNT_FORMAT)
+    return digits
 
 
 def validate_bank_account(account, bik) -> str:

@@ -220,10 +220,7 @@ def _clean_one(field, raw, cleaned: dict, facts: dict):
                 raise ValueError(_("Enter a valid BIK to check the account against."))
             return v.validate_bank_account(text, bik)
         if kind == "corr_account":
-            digits = re.sub(r"\s", "", text)
-            if not re.fullmatch(r"301[0-9]{17}", digits):
-                raise ValueError(_("A correspondent account has 20 digits starting with 301."))
-            return digits
+            return v.validate_correspondent_account(text)
         if kind == "email":
             try:
                 return validate_email(text, check_deliverability=False).normalized

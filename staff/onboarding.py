@@ -112,10 +112,11 @@ def _bank(data: dict, out: dict, errors: dict) -> None:
                                                               out["bik"])
             except v.ValidationError as error:
                 errors["bank_account"] = _(error.message)
-    if values["correspondent_account"] and not re.fullmatch(
-            r"301[0-9]{17}", values["correspondent_account"]):
-        errors["correspondent_account"] = _(
-            "A correspondent account has 20 digits starting with 301.")
+    if values["correspondent_account"]:
+        try:
+            v.validate_correspondent_account(values["correspondent_account"])
+        except v.ValidationError as error:
+            errors["correspondent_account"] = _(error.message)
 
 
 def create_company(staff, data: dict, today: date | None = None):
