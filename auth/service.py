@@ -59,26 +59,38 @@ def _minutes_left(throttle: LoginThrottle | LoginAccountThrottle | None, now) ->
     return None
 
 
-def _count_failure(email: str, source: str, now) -> LoginThrottle:
-    """One more wrong password from ``source`` for ``email``; the fifth locks that pair for
+def _purge_quiet(model, now) -> None:
+    """Remove counters quiet for LOGIN_THROTTLE_RETENTION and not locked (bounded growth)."""
+    db.session.execute(delete(model).where(
+        model.updated_at < now - current_app.config["LOGIN_THROTTLE_RETENTION"],
+        or_(model.locked_until.is_(None), model.locked_until < now)))
+
+
+def _failure(row, limit: int, now):
+    """One more failure on a throttle row; at ``limit`` the row locks for
     LOGIN_LOCK_DURATION, each further lock twice as long (capped at LOGIN_LOCK_MAX).
-    Rows of pairs quiet for LOGIN_THROTTLE_RETENTION are removed on the way (bounded)."""
+    Returns the lock's duration when this failure locked it, else None."""
     config = current_app.config
-    db.session.execute(delete(LoginThrottle).where(
-        LoginThrottle.updated_at < now - config["LOGIN_THROTTLE_RETENTION"],
-        or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now)))
+    row.failures = (row.failures or 0) + 1
+    row.updated_at = now
+    if row.failures < limit:
+        return None
+    row.failures = 0
+    row.locks = (row.locks or 0) + 1
+    duration = min(config["LOGIN_LOCK_DURATION"] * 2 ** (row.locks - 1), config["LOGIN_LOCK_MAX"])
+    row.locked_until = now + duration
+    return duration
+
+
+def _count_failure(email: str, source: str, now) -> LoginThrottle:
+    """One more wrong password from ``source`` for ``email``; the fifth locks that pair."""
+    _purge_quiet(LoginThrottle, now)
     throttle = _throttle(email, source)
     if throttle is None:
         throttle = LoginThrottle(email=email, source=source, failures=0, locks=0)
         db.session.add(throttle)
-    throttle.failures = (throttle.failures or 0) + 1
-    throttle.updated_at = now
-    if throttle.failures >= config["LOGIN_MAX_FAILURES"]:
-        throttle.failures = 0
-        throttle.locks = (throttle.locks or 0) + 1
-        duration = min(config["LOGIN_LOCK_DURATION"] * 2 ** (throttle.locks - 1),
-                       config["LOGIN_LOCK_MAX"])
-        throttle.locked_until = now + duration
+    duration = _failure(throttle, current_app.config["LOGIN_MAX_FAILURES"], now)
+    if duration is not None:
         security_log.record("auth.locked", email=email, status=401,
                             detail=f"locked for {int(duration.total_seconds() // 60)} min")
     return throttle
@@ -87,14 +99,10 @@ def _count_failure(email: str, source: str, now) -> LoginThrottle:
 def _count_account_failure(email: str, user: User | None, now) -> LoginAccountThrottle:
     """One more wrong password for ``email`` from a device not known to be the user's, from
     any source: LOGIN_ACCOUNT_MAX_FAILURES of them within LOGIN_ACCOUNT_WINDOW lock the
-    account for such devices for LOGIN_LOCK_DURATION, each further lock twice as long
-    (capped at LOGIN_LOCK_MAX). Audited and in the platform's security log. Rows quiet for
-    LOGIN_THROTTLE_RETENTION are removed on the way."""
+    account for such devices (growing like the per-source lock). Audited and in the
+    platform's security log."""
     config = current_app.config
-    db.session.execute(delete(LoginAccountThrottle).where(
-        LoginAccountThrottle.updated_at < now - config["LOGIN_THROTTLE_RETENTION"],
-        or_(LoginAccountThrottle.locked_until.is_(None),
-            LoginAccountThrottle.locked_until < now)))
+    _purge_quiet(LoginAccountThrottle, now)
     row = db.session.get(LoginAccountThrottle, email)
     if row is None:
         row = LoginAccountThrottle(email=email, window_started_at=now, failures=0, locks=0)
@@ -102,14 +110,9 @@ def _count_account_failure(email: str, user: User | None, now) -> LoginAccountTh
     if row.window_started_at is None or row.window_started_at < now - config[
             "LOGIN_ACCOUNT_WINDOW"]:
         row.window_started_at, row.failures = now, 0
-    row.failures = (row.failures or 0) + 1
-    row.updated_at = now
-    if row.failures >= config["LOGIN_ACCOUNT_MAX_FAILURES"]:
-        row.failures, row.window_started_at = 0, now
-        row.locks = (row.locks or 0) + 1
-        duration = min(config["LOGIN_LOCK_DURATION"] * 2 ** (row.locks - 1),
-                       config["LOGIN_LOCK_MAX"])
-        row.locked_until = now + duration
+    duration = _failure(row, config["LOGIN_ACCOUNT_MAX_FAILURES"], now)
+    if duration is not None:
+        row.window_started_at = now
         detail = f"account-wide, locked for {int(duration.total_seconds() // 60)} min"
         security_log.record("auth.account_locked", email=email, status=401, detail=detail)
         audit.record("auth.account_locked", actor=user,
