@@ -34,6 +34,13 @@ class ReportRequest(Schema):
     params = fields.Nested(ReportParams, load_default=dict)
 
 
+def _params(body) -> dict:
+    """The report's parameters as the service takes them (the page's names)."""
+    p = body["params"]
+    return {"from": p.get("first"), "to": p.get("last"), "node_id": p.get("node_id"),
+            "line_id": p.get("line_id"), "days": p.get("days")}
+
+
 @blp.route("/reports", methods=["POST"])
 @blp.arguments(ReportRequest)
 @blp.response(202, JobSchema)
@@ -43,10 +50,7 @@ class ReportRequest(Schema):
 @require("reports.view")
 def create_report(body):
     """Start a report as a background job; follow it with ``GET /jobs/<id>``."""
-    p = body["params"]
-    params = {"from": p.get("first"), "to": p.get("last"), "node_id": p.get("node_id"),
-              "line_id": p.get("line_id"), "days": p.get("days")}
-    job = report_jobs.start(current_user, body["type"], body["format"], params)
+    job = report_jobs.start(current_user, body["type"], body["format"], _params(body))
     db.session.commit()
     report_jobs.dispatch(job)
     db.session.refresh(job)
@@ -69,10 +73,7 @@ class SentSchema(Schema):
 def send(body):
     """Build a report and send it to the caller's own e-mail address at once (the call
     detail "to my e-mail in one click"); the same service as the page's button."""
-    p = body["params"]
-    params = {"from": p.get("first"), "to": p.get("last"), "node_id": p.get("node_id"),
-              "line_id": p.get("line_id"), "days": p.get("days")}
-    address = send_report(current_user, body["type"], body["format"], params)
+    address = send_report(current_user, body["type"], body["format"], _params(body))
     db.session.commit()
     return {"sent_to": address, "type": body["type"], "format": body["format"]}
 
