@@ -6,6 +6,8 @@ The job and the requests use separate connections to one real database (a SQLite
 default, where writers must wait their turn instead of failing with "database is locked").
 """
 
+import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -53,7 +55,27 @@ def _job_status(client, headers, job_id):
     return response.get_json()["status"]
 
 
-def test_every_write_succeeds_while_a_bulk_job_runs(live_app):
+@pytest.fixture
+def slow_operator(monkeypatch):
+    """The operator answers each SMS of the job in 10 ms (a real operator is slower) until
+    the test has made its rounds, then at full speed: the job cannot finish before the writes
+    it must overlap, however fast the machine, and the test does not wait longer than needed."""
+    from corp.operations.gateway import SimulatedOperator
+
+    rounds_done = threading.Event()
+    apply = SimulatedOperator.apply
+
+    def slow_apply(self, operation, target, params):
+        if operation.type == "sms_send" and not rounds_done.is_set():
+            time.sleep(0.01)
+        return apply(self, operation, target, params)
+
+    monkeypatch.setattr(SimulatedOperator, "apply", slow_apply)
+    yield rounds_done
+    rounds_done.set()
+
+
+def test_every_write_succeeds_while_a_bulk_job_runs(live_app, slow_operator):
     from corp.models import Line
     from corp.operations.models import Job, LineLimit
 
@@ -109,6 +131,7 @@ def test_every_write_succeeds_while_a_bulk_job_runs(live_app):
             rounds_while_running += 1
         if not running_after or rounds_while_running == 4:
             break
+    slow_operator.set()
     for _poll in range(1_000_000):  # the job's own progress ends this loop
         if _job_status(client, romashka, job_id) not in ("pending", "running"):
             break
