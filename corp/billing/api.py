@@ -4,7 +4,7 @@
 from flask import Response, url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from core import downloads
 from corp.billing import documents as docs
@@ -18,6 +18,12 @@ blp = Blueprint("Billing", __name__, url_prefix="/api/v1",
 class PeriodArgs(Schema):
     first = fields.Date(data_key="from", load_default=None)
     last = fields.Date(data_key="to", load_default=None)
+
+
+class UsageArgs(PeriodArgs):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=service.USAGE_PAGE_ROWS,
+                              validate=validate.Range(min=1, max=service.USAGE_PAGE_MAX))
 
 
 class DocumentSchema(Schema):
@@ -89,7 +95,10 @@ class UsageSchema(Schema):
     period_from = fields.Function(lambda s: s["period"].first.isoformat(), data_key="from")
     period_to = fields.Function(lambda s: s["period"].last.isoformat(), data_key="to")
     records = fields.List(fields.Nested(UsageRecordSchema))
-    totals = fields.Nested(UsageTotals)
+    totals = fields.Nested(UsageTotals, metadata={"description": "of the whole period"})
+    page = fields.Integer()
+    per_page = fields.Integer()
+    pages = fields.Integer(metadata={"description": "pages of the whole period"})
 
 
 @blp.route("/billing-accounts/<int:account_id>/documents", methods=["GET"])
@@ -132,17 +141,19 @@ def account_statement(args, account_id):
 
 
 @blp.route("/lines/<int:line_id>/usage", methods=["GET"])
-@blp.arguments(PeriodArgs, location="query")
+@blp.arguments(UsageArgs, location="query")
 @blp.response(200, UsageSchema)
 @blp.alt_response(404, description="line out of scope or of another company")
 @blp.alt_response(403, description="no reports.view on the line")
-@blp.alt_response(422, description="bad period")
+@blp.alt_response(422, description="bad period or page")
 @require("reports.view")
 def line_usage(args, line_id):
-    """A line's itemised usage (call detail) of a period with totals (default: this month)."""
+    """A line's itemised usage (call detail) of a period, a page at a time (``page``,
+    ``per_page`` ≤ 5,000), with the totals of the whole period (default: this month)."""
     line = service.line_for_usage(current_user, line_id)
     return service.line_usage(current_user, line,
-                              service.parse_period(args["first"], args["last"]))
+                              service.parse_period(args["first"], args["last"]),
+                              page=args["page"], per_page=args["per_page"])
 
 
 def pdf_response(data: bytes, filename: str, document_id: int) -> Response:

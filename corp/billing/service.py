@@ -281,14 +281,21 @@ def usage_row(record: UsageRecord) -> dict:
             "country": record.country or "", "amount": Decimal(record.amount)}
 
 
-def line_usage(actor, line: Line, period: Period, limit: int | None = None) -> dict:
-    """A line's usage records of the period (first ``limit`` of them) with the totals."""
-    query = usage_query(line.id, period)
-    if limit:
-        query = query.limit(limit)
-    records = [usage_row(r) for r in db.session.scalars(query)]
+# The usage API's page: a month of a busy line is some thousands of records.
+USAGE_PAGE_ROWS = 500
+USAGE_PAGE_MAX = 5000
+
+
+def line_usage(actor, line: Line, period: Period, page: int = 1,
+               per_page: int = USAGE_PAGE_ROWS) -> dict:
+    """One page of a line's usage records of the period, with the totals of the whole period
+    and the number of pages (a page past the end has no records)."""
+    totals = usage_totals(line.id, period)
+    query = usage_query(line.id, period).offset((page - 1) * per_page).limit(per_page)
     return {"line_id": line.id, "msisdn": line.msisdn, "period": period,
-            "records": records, "totals": usage_totals(line.id, period)}
+            "records": [usage_row(r) for r in db.session.scalars(query)],
+            "totals": totals, "page": page, "per_page": per_page,
+            "pages": max((totals["count"] + per_page - 1) // per_page, 1)}
 
 
 CALL_DETAIL_PAGE_ROWS = 50

@@ -143,3 +143,27 @@ def test_send_call_detail_to_my_email_through_the_api(client, api_token, outbox)
     make_user(1, role="line_operator", email="operator.send@test.example")
     assert client.post("/api/v1/reports/send", json=body,
                        headers=api_token("operator.send@test.example")).status_code == 403
+
+
+def test_the_usage_api_pages_the_records_and_totals_the_whole_period(client, api_token):
+    line = _line_with_60_records()
+    headers = api_token(ACCOUNTANT)
+    period = {"from": "2025-01-01", "to": "2025-01-31"}
+
+    def page(**extra):
+        return client.get(f"/api/v1/lines/{line.id}/usage", query_string={**period, **extra},
+                          headers=headers)
+
+    whole = page().json
+    assert whole["page"] == 1 and whole["pages"] == 1 and len(whole["records"]) == 60
+    seen = []
+    for number in (1, 2, 3):
+        body = page(page=number, per_page=25).json
+        assert (body["page"], body["per_page"], body["pages"]) == (number, 25, 3)
+        assert body["totals"] == whole["totals"]  # the period's, on every page
+        seen += body["records"]
+    assert [len(page(page=n, per_page=25).json["records"]) for n in (1, 2, 3)] == [25, 25, 10]
+    assert seen == whole["records"]  # in order, none twice, none left out
+    assert page(page=4, per_page=25).json["records"] == []
+    for bad in ({"page": 0}, {"per_page": 0}, {"per_page": 5001}, {"page": "x"}):
+        assert page(**bad).status_code == 422, bad
