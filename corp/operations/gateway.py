@@ -350,7 +350,7 @@ class SimulatedOperator(OperatorGateway):
         before = account_state(account)
         account.settlement_method = p["method"]
         if p["method"] == "credit":
-            account.credit_limit = p.get("credit_limit") or rules.DEFAULT_CREDIT_LIMIT
+            account.credit_limit = p["credit_limit"]  # granted by the operator (decide)
         else:
             account.credit_limit = 0
         db.session.flush()

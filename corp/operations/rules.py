@@ -9,7 +9,7 @@ bulk dry run calls exactly the same code as the real run.
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -33,8 +33,8 @@ PROMISED_PAYMENT_BALANCE_THRESHOLD = Decimal("1000")
 PROMISED_PAYMENT_DAYS = 3
 SMS_MAX_SEGMENTS = 5
 DEFAULT_NO_ANSWER_DELAY = 20
-DEFAULT_CREDIT_LIMIT = Decimal("50000")
 QUARANTINE_DAYS = 180
+CREDIT_LIMIT_MAX = Decimal("10000000")
 
 
 class Refused(Conflict):
@@ -533,3 +533,20 @@ def check(type_name: str, target, params: dict) -> str:
 def quarantine_until(today: date | None = None) -> date:
     """Until when a released number stays out of the pool."""
     return (today or date.today()) + timedelta(days=QUARANTINE_DAYS)
+
+
+def parse_credit_limit(value) -> Decimal:
+    """A credit limit in roubles and kopecks: positive, at most two decimals, capped."""
+    message = _("Enter the credit limit in roubles, e.g. 150000.00 (more than 0, at most "
+                "%(max)s).", max=f"{CREDIT_LIMIT_MAX:,}".replace(",", " "))
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise InvalidInput({"credit_limit": message})
+    try:
+        amount = Decimal(str(value).strip().replace(" ", "").replace("\u00a0", "")
+                         .replace(",", "."))
+    except InvalidOperation:
+        raise InvalidInput({"credit_limit": message}) from None
+    if not amount.is_finite() or not 0 < amount <= CREDIT_LIMIT_MAX \
+            or amount != amount.quantize(Decimal("0.01")):
+        raise InvalidInput({"credit_limit": message})
+    return amount.quantize(Decimal("0.01"))

@@ -358,8 +358,15 @@ def decide(staff, operation_id: int, approve: bool, reason: str = "", credit_lim
         signals.operator_decided.send(operation, staff=staff, approved=False, reason=reason)
         return operation
     params = rules.validate_params(operation.type, operation.params)
-    if credit_limit is not None:
-        params["credit_limit"] = credit_limit
+    if operation.type == "settlement_method_set" and params.get("method") == "credit":
+        # The operator grants the credit: never a default the staff member did not choose.
+        if credit_limit is None:
+            raise InvalidInput({"credit_limit": _(
+                "Set the credit limit to approve the credit settlement method.")})
+        params["credit_limit"] = rules.parse_credit_limit(credit_limit)
+    elif credit_limit is not None:
+        raise InvalidInput({"credit_limit": _(
+            "A credit limit is set only when approving the credit settlement method.")})
     _apply(operation, staff, target, params)
     db.session.flush()
     signals.operator_decided.send(operation, staff=staff, approved=True, reason=reason)

@@ -275,5 +275,6 @@ def decide(operation_id: int):
     approve = request.form.get("decision") == "approve"
     with PageChange(catch=REFUSALS,
                     success=_("Approved and applied.") if approve else _("Rejected.")):
-        service.decide(current_user, operation_id, approve, request.form.get("reason", "")[:300])
+        service.decide(current_user, operation_id, approve, request.form.get("reason", "")[:300],
+                       (request.form.get("credit_limit") or None) if approve else None)
     return redirect(url_for("operations.approvals"))

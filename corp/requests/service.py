@@ -12,7 +12,7 @@ import hashlib
 import re
 import unicodedata
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from flask import current_app
@@ -33,6 +33,7 @@ from corp.models import (
     Line,
     LineEvent,
 )
+from corp.operations import rules
 from corp.operations import service as operations_service
 from corp.requests.models import (
     OPEN_STATUSES,
@@ -55,7 +56,6 @@ from staff import onboarding
 PERMISSION = "requests.manage"
 SUBJECT_MAX = 200
 TEXT_MAX = 4000
-CREDIT_LIMIT_MAX = Decimal("10000000")
 # The new holder's postal address and bank are their own (empty stays empty); these were
 # not asked before the form's version 2026.2, so such an application keeps the earlier ones.
 KEPT_IF_EMPTY = frozenset({"legal_address", "signatory_name", "signatory_position",
@@ -340,23 +340,6 @@ def _close(item: Request, staff, status: str, comment: str = "") -> None:
                  object_type="request", object_id=item.id, detail=comment[:500])
 
 
-def parse_credit_limit(value) -> Decimal:
-    """A credit limit in roubles and kopecks: positive, at most two decimals, capped."""
-    message = _("Enter the credit limit in roubles, e.g. 150000.00 (more than 0, at most "
-                "%(max)s).", max=f"{CREDIT_LIMIT_MAX:,}".replace(",", " "))
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise InvalidInput({"credit_limit": message})
-    try:
-        amount = Decimal(str(value).strip().replace(" ", "").replace("\u00a0", "")
-                         .replace(",", "."))
-    except InvalidOperation:
-        raise InvalidInput({"credit_limit": message}) from None
-    if not amount.is_finite() or not 0 < amount <= CREDIT_LIMIT_MAX \
-            or amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput({"credit_limit": message})
-    return amount.quantize(Decimal("0.01"))
-
-
 def requested_credit_limit(item: Request) -> str:
     """The credit limit the company asked for in its application form (may be empty)."""
     if item.consent_action != "settlement_credit" or not item.document_id:
@@ -388,7 +371,7 @@ def transition(staff, item: Request, to: str, comment="", credit_limit=None) -> 
         if credit_limit is None:
             raise InvalidInput({"credit_limit": _(
                 "Set the credit limit to approve the credit settlement method.")})
-        credit_limit = parse_credit_limit(credit_limit)
+        credit_limit = rules.parse_credit_limit(credit_limit)
     elif credit_limit is not None and to != "rejected":
         raise InvalidInput({"credit_limit": _(
             "A credit limit is set only when approving the credit settlement method.")})

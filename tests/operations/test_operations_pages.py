@@ -1,6 +1,7 @@
 """The line card's operation sections, the Operations page and the approval queue."""
 
 import re
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -128,14 +129,21 @@ def test_operations_page_lists_and_filters(login_as, admin_api, line_in_sales):
 
 
 def test_approval_page_for_staff(login_as, admin_api, client):
-    body = admin_api.account_op(advance_account(), "settlement_method_set", {"method": "credit"},
+    account = advance_account()
+    body = admin_api.account_op(account, "settlement_method_set", {"method": "credit"},
                                 status=202).get_json()
     staff = login_as("staff@operator.example")
     # The queue moved into the staff workspace's requests: the page leads there.
     assert str(advance_account().number) in staff.get(
         "/operations/approvals", follow_redirects=True).get_data(as_text=True)
+    # Approving the credit settlement method grants a credit limit: never a default.
     staff.post(f"/operations/approvals/{body['id']}", data={"decision": "approve"})
+    assert db.session.get(Operation, body["id"]).status == "awaiting_operator"
+    staff.post(f"/operations/approvals/{body['id']}",
+               data={"decision": "approve", "credit_limit": "120 000,50"})
     assert db.session.get(Operation, body["id"]).status == "done"
+    assert (reload(account).settlement_method, reload(account).credit_limit) == (
+        "credit", Decimal("120000.50"))
 
 
 def test_approval_page_is_staff_only(login_as):

@@ -446,6 +446,10 @@ def test_settlement_to_credit_waits_for_the_operator(admin_api, staff_api):
     assert body["id"] in [o["id"] for o in queue]
     # A company user cannot decide.
     admin_api.post(f"/api/v1/operations/{body['id']}/approve", status=403)
+    # Approving credit needs the limit the operator grants (no default), positive and capped.
+    for bad in ({}, {"credit_limit": "0"}, {"credit_limit": "10000000.01"}):
+        staff_api.post(f"/api/v1/operations/{body['id']}/approve", json=bad, status=422)
+    assert reload(account).settlement_method == "advance"
     decided = staff_api.post(f"/api/v1/operations/{body['id']}/approve",
                              json={"credit_limit": "80000"}, status=200).get_json()
     assert decided["status"] == "done"
