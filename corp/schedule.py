@@ -3,7 +3,8 @@
 command for cron.
 
 - ``schedule.run_due``: scheduled tariff changes, ends of voluntary blocks, expiry of promised
-  payments (``operations run-due``), at ``SCHEDULE_RUN_DUE`` (default 00:05 daily).
+  payments, approved terminations and portings out dated today (``operations run-due``), at
+  ``SCHEDULE_RUN_DUE`` (default 00:05 daily).
 - ``schedule.cleanup``: generated report files older than ``REPORT_FILES_MAX_AGE_DAYS`` and
   sign-in throttle rows no longer locking anything, at ``SCHEDULE_CLEANUP`` (03:30 daily).
 - ``schedule.close_month``: the previous month's close (``billing close-month``) at
@@ -31,6 +32,7 @@ from core.db import utcnow
 from core.extensions import db
 from corp.operations.service import run_due
 from corp.reports.jobs import storage_dir
+from corp.requests.service import carry_out_due
 
 RUN_DUE = "schedule.run_due"
 CLEANUP = "schedule.cleanup"
@@ -62,9 +64,11 @@ def close_previous_month() -> dict:
 
 
 def run_due_work() -> dict:
-    """Apply what is due today, in one transaction."""
+    """Apply what is due today, in one transaction: operations (``run_due``) and the approved
+    terminations and portings out dated today (``carry_out_due``)."""
     try:
         counts = run_due()
+        counts.update(carry_out_due())
         db.session.commit()
     except Exception:
         db.session.rollback()

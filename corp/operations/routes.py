@@ -4,13 +4,12 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 
-from core.extensions import db
 from core.metrics import add_scrape_source
 from core.ui import NavItem, add_nav_item
 from corp.operations import api as operations_api
 from corp.operations import metrics, views
 from corp.operations.schemas import PARAMS_SCHEMAS, component_name
-from corp.operations.service import run_due
+from corp.schedule import run_due_work
 
 
 def register(app, api, csrf) -> None:
@@ -36,7 +35,7 @@ def operations_command():
 @operations_command.command("run-due")
 @with_appcontext
 def run_due_command():
-    """Apply scheduled tariff changes, end voluntary blocks, expire promised payments."""
-    counts = run_due()
-    db.session.commit()
+    """Apply scheduled tariff changes, end voluntary blocks, expire promised payments, carry
+    out approved terminations and portings out dated today."""
+    counts = run_due_work()
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))

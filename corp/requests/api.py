@@ -53,6 +53,9 @@ class RequestSchema(Schema):
     action_result = ma.Dict(allow_none=True)
     operation_id = ma.Integer(allow_none=True)
     assignee_id = ma.Integer(allow_none=True)
+    effective_on = ma.Date(allow_none=True, metadata={
+        "description": "an approved termination or porting out dated later is carried out "
+                       "on this day (the request stays in_progress until then)"})
     created_at = ma.DateTime()
     updated_at = ma.DateTime()
     closed_at = ma.DateTime(allow_none=True)
@@ -172,7 +175,9 @@ def transition(body, request_id):
     """Operator staff: take (in_progress), approve (done: runs a consent action) or reject.
 
     Approving a request for the credit settlement method sets the billing account's credit
-    limit from ``credit_limit``.
+    limit from ``credit_limit``. Approving a termination or a porting out dated later
+    schedules it: the request stays ``in_progress`` with ``effective_on`` and is carried out
+    on that day (a rejection before then cancels it).
     """
     item = service.get_request(current_user, request_id)
     service.transition(current_user, item, body["to"], body["comment"], body["credit_limit"])

@@ -1,6 +1,8 @@
 """Requests (обращения), the lines they concern, comments from both sides, attachments."""
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from datetime import date
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import JSONType, UTCDateTime, utcnow
@@ -43,6 +45,9 @@ class Request(db.Model):
     action_result: Mapped[dict | None] = mapped_column(JSONType)
     operation_id: Mapped[int | None] = mapped_column(ForeignKey("operations.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # An approved consent action dated later (termination, porting out) is carried out on
+    # this day by the daily due run; the request stays in progress until then.
+    effective_on: Mapped[date | None] = mapped_column(Date, index=True)
     created_at = mapped_column(UTCDateTime, default=utcnow)
     updated_at = mapped_column(UTCDateTime, default=utcnow)
     closed_at = mapped_column(UTCDateTime)

@@ -19,6 +19,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import exists, not_, select
 
+from auth.models import User
 from core import audit
 from core.db import utcnow
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -332,12 +333,68 @@ def request_document(actor, item: Request):
 
 def _close(item: Request, staff, status: str, comment: str = "") -> None:
     item.status = status
+    if status == "rejected":
+        item.effective_on = None  # a scheduled action is cancelled
     item.updated_at = item.closed_at = utcnow()
     if comment:
         db.session.add(RequestComment(request_id=item.id, author_id=staff.id,
                                       by_operator=True, text=comment[:TEXT_MAX]))
     audit.record(f"request.{status}", actor=staff, company_id=item.company_id,
                  object_type="request", object_id=item.id, detail=comment[:500])
+
+
+# Consent actions the company dates in its application, and the field holding the date.
+DATED_ACTIONS = {"number_port_out": "porting_date", "contract_termination": "termination_date"}
+
+
+def requested_date(item: Request) -> date | None:
+    """The day the company asked a dated consent action for (``None``: not dated)."""
+    key = DATED_ACTIONS.get(item.consent_action or "")
+    value = (item.action_params or {}).get(key) if key else None
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _schedule(item: Request, staff, due: date, comment: str = "") -> None:
+    """Approved for a later day: the request stays in progress and the daily due run
+    (``carry_out_due``) carries the action out on ``due``; a rejection before then cancels."""
+    item.status, item.assignee_id, item.effective_on = "in_progress", staff.id, due
+    item.updated_at = utcnow()
+    if comment:
+        add_comment(staff, item, comment)
+    audit.record("request.scheduled", actor=staff, company_id=item.company_id,
+                 object_type="request", object_id=item.id,
+                 after={"effective_on": due.isoformat()}, detail=comment[:500])
+    db.session.flush()
+
+
+def carry_out_due(today: date | None = None) -> dict:
+    """Carry out the approved dated actions whose day has come, each on its own: one that
+    cannot run (the lines are gone meanwhile) stays in progress for the operator, with the
+    reason in the audit, and is not retried every day."""
+    today = today or date.today()
+    counts = {"requests_carried_out": 0, "requests_failed": 0}
+    due = db.session.scalars(select(Request).where(
+        Request.status == "in_progress", Request.effective_on <= today)
+        .order_by(Request.effective_on, Request.id)).all()
+    for item in due:
+        staff = db.session.get(User, item.assignee_id)
+        try:
+            with db.session.begin_nested():
+                _close(item, staff, "done")
+                item.action_result = run_consent_action(staff, item)
+        except Conflict as error:  # the operator's refusals included
+            item.effective_on = None  # back to the operator's hands
+            audit.record("request.carry_out_failed", actor=staff, company_id=item.company_id,
+                         object_type="request", object_id=item.id, outcome="refused",
+                         detail=str(error)[:500])
+            counts["requests_failed"] += 1
+            continue
+        counts["requests_carried_out"] += 1
+    db.session.flush()
+    return counts
 
 
 def requested_credit_limit(item: Request) -> str:
@@ -382,6 +439,10 @@ def transition(staff, item: Request, to: str, comment="", credit_limit=None) -> 
         audit.record("request.in_progress", actor=staff, company_id=item.company_id,
                      object_type="request", object_id=item.id)
         db.session.flush()
+        return item
+    due = requested_date(item) if to == "done" else None
+    if due is not None and due > date.today():
+        _schedule(item, staff, due, comment)
         return item
     if item.consent_action:
         _close(item, staff, to, comment)  # first: the operation's own signal finds it closed

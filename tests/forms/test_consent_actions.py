@@ -279,3 +279,91 @@ def test_porting_out_closes_the_lines_through_the_operator(client, admin, staff,
     again = _application(client, admin, users["admin"], "port_out", ids,
                          recipient_operator="ООО «Третий»")
     assert _approve(client, staff, again).status_code == 409
+
+
+# --- Dated actions: carried out on the day the company asked for ---------------------------
+
+def test_a_termination_dated_later_is_carried_out_on_its_day(client, admin, staff, users,
+                                                             login_as):
+    from corp.requests.service import carry_out_due
+
+    contract = db.session.scalar(select(Contract).where(Contract.company_id == 1))
+    day = date.today() + timedelta(days=10)
+    request_id = _application(client, admin, users["admin"], "termination",
+                              termination_date=day.isoformat())
+    response = _approve(client, staff, request_id)
+    assert response.status_code == 200, response.json
+    assert (response.json["status"], response.json["effective_on"]) == ("in_progress",
+                                                                         day.isoformat())
+    assert response.json["action_result"] is None
+    db.session.expire_all()
+    assert db.session.get(Contract, contract.id).status == "active"
+    page = login_as(ADMIN).get(f"/requests/{request_id}").get_data(as_text=True)
+    assert day.strftime("%d.%m.%Y") in page.split('data-testid="effective-on"')[1][:200]
+
+    assert carry_out_due(day - timedelta(days=1))["requests_carried_out"] == 0
+    db.session.commit()
+    assert db.session.get(Contract, contract.id).status == "active"
+    assert carry_out_due(day) == {"requests_carried_out": 1, "requests_failed": 0}
+    db.session.commit()
+    db.session.expire_all()
+    item = db.session.get(Request, request_id)
+    assert item.status == "done" and item.action_result["lines_terminated"] > 0
+    assert db.session.get(Contract, contract.id).status == "terminated"
+    assert carry_out_due(day)["requests_carried_out"] == 0  # once only
+
+
+def test_a_dated_porting_is_cancelled_by_a_rejection_and_run_by_the_daily_command(
+        app, client, admin, staff, users, romashka_lines):
+    from corp.requests.service import carry_out_due
+
+    ids = [line_id for line_id, _m in romashka_lines[:2]]
+    day = date.today() + timedelta(days=3)
+
+    def dated_porting():
+        request_id = _application(client, admin, users["admin"], "port_out", ids,
+                                  recipient_operator="ООО «Другой оператор»",
+                                  porting_date=day.isoformat())
+        assert _approve(client, staff, request_id).json["status"] == "in_progress"
+        return request_id
+
+    cancelled = dated_porting()
+    rejected = client.post(f"/api/v1/requests/{cancelled}/transition", headers=staff,
+                           json={"to": "rejected", "comment": "Клиент передумал."})
+    assert (rejected.json["status"], rejected.json["effective_on"]) == ("rejected", None)
+    assert carry_out_due(day)["requests_carried_out"] == 0
+    assert {db.session.get(Line, i).status for i in ids} == {"active"}
+
+    # The day comes: the daily command (beat's run-due) carries it out.
+    request_id = dated_porting()
+    db.session.get(Request, request_id).effective_on = date.today()
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["operations", "run-due"])
+    assert "requests_carried_out: 1" in result.output, result.output
+    db.session.expire_all()
+    assert db.session.get(Request, request_id).status == "done"
+    assert {db.session.get(Line, i).status for i in ids} == {"terminated"}
+
+
+def test_a_dated_action_that_can_no_longer_run_goes_back_to_the_operator(
+        client, admin, staff, users, romashka_lines):
+    from corp.requests.service import carry_out_due
+
+    ids = [line_id for line_id, _m in romashka_lines[:1]]
+    day = date.today() + timedelta(days=5)
+    request_id = _application(client, admin, users["admin"], "port_out", ids,
+                              recipient_operator="ООО «Другой оператор»",
+                              porting_date=day.isoformat())
+    _approve(client, staff, request_id)
+    # Meanwhile the line is closed another way: nothing is left to port.
+    first = _application(client, admin, users["admin"], "port_out", ids,
+                         recipient_operator="ООО «Третий»")
+    assert _approve(client, staff, first).json["status"] == "done"
+    assert carry_out_due(day) == {"requests_carried_out": 0, "requests_failed": 1}
+    db.session.commit()
+    item = db.session.get(Request, request_id)
+    assert (item.status, item.effective_on) == ("in_progress", None)
+    assert db.session.scalar(select(AuditEvent.outcome).where(
+        AuditEvent.action == "request.carry_out_failed",
+        AuditEvent.object_id == str(request_id))) == "refused"
+    assert carry_out_due(day)["requests_failed"] == 0  # not retried every day
