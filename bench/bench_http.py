@@ -6,10 +6,12 @@
 
 Starts the ``web`` process of the ``Procfile`` (gunicorn with ``gunicorn.conf.py``, 2 workers,
 ``WEB_THREADS`` threads each) on a free loopback port unless ``--url`` is given, loads the
-demo into an empty database first, then drives it with a small threaded keep-alive client at
-8 and 50 concurrent clients, each endpoint for ``--seconds``: the lines API page (50 rows),
-the line card, the tree page and a single operation (a spend limit set on a line), each
-beside ``/healthz`` measured in the same run — the floor. Prints req/s, p50/p95/p99 and
+demo into an empty database first, then drives it at 8 and 50 concurrent keep-alive clients,
+each endpoint for ``--seconds``, with ``wrk`` (Debian's package; a C client that takes little
+of the two cores the server needs) or, without it or with ``--client python``, a small
+threaded Python client (whose own CPU and GIL count against every figure): the lines API
+page (50 rows), the line card, the tree page and a single operation (a spend limit set on a
+line), each beside ``/healthz`` measured in the same run — the floor. Prints req/s, p50/p95/p99 and
 errors, and the goals: lines API ≥ 0.3× healthz throughput at 8 clients, p99 of every page
 < 250 ms at 50 clients, no errors.
 """
@@ -19,9 +21,11 @@ import http.client
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -153,6 +157,61 @@ def run_load(base, clients: int, seconds: float, make_request) -> dict:
             "p99": q(0.99), "errors": len(errors), "error_kinds": sorted(set(map(str, errors)))}
 
 
+WRK_THREADS = 2
+WRK_SCRIPT = """
+local requests = {%(requests)s}
+local threads, tid, n = 0, 0, 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+function request()
+  -- thread t takes requests t, t + T, t + 2T...: its in-flight writes touch distinct lines
+  local r = requests[(n * %(threads)d + tid) %% #requests + 1]
+  n = n + 1
+  return wrk.format(r[1], r[2], r[3], r[4])
+end
+function done(summary, latency, _requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK {"n": %%d, "us": %%d, "p50": %%.3f, "p95": %%.3f, "p99": %%.3f, "errors": %%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50) / 1000,
+    latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    e.connect + e.read + e.write + e.timeout + e.status))
+end
+"""
+
+
+def _lua(value) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"[ {_lua(k)} ] = {_lua(v)}" for k, v in value.items()) + "}"
+    if value is None:
+        return "nil"
+    return "[==[" + str(value) + "]==]"
+
+
+def run_load_wrk(base, clients: int, seconds: float, make_request) -> dict:
+    """The same load from ``wrk``: ``clients`` keep-alive connections on 2 threads, cycling
+    through 400 prepared requests (request i is what the Python client's i-th would be)."""
+    prepared = [make_request(i % clients, i // clients) for i in range(400)]
+    requests = ",\n".join("{" + ", ".join(_lua(x) for x in r) + "}" for r in prepared)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % {"requests": requests, "threads": WRK_THREADS})
+    try:
+        out = subprocess.run(
+            ["wrk", f"-t{WRK_THREADS}", f"-c{clients}", f"-d{seconds:.0f}s", "--timeout", "30s",
+             "-s", script.name, base], capture_output=True, text=True, timeout=seconds + 60,
+            check=True).stdout
+    finally:
+        os.unlink(script.name)
+    if "WRK " not in out:
+        raise SystemExit(f"wrk printed no summary:\n{out[-2000:]}")
+    found = json.loads(out.split("WRK ", 1)[1].splitlines()[0])
+    return {"n": found["n"], "rps": found["n"] / (found["us"] / 1e6), "p50": found["p50"],
+            "p95": found["p95"], "p99": found["p99"], "errors": found["errors"],
+            "error_kinds": ["non-2xx/3xx or socket"] if found["errors"] else []}
+
+
 def _load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -181,7 +240,10 @@ def main() -> int:
     parser.add_argument("--clients", default="8,50")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int,
-                        default=int(os.environ.get("WEB_THREADS", "4")))
+                        default=int(os.environ.get("WEB_THREADS", "1")),
+                        help="gunicorn threads per worker (1: sync workers, the default)")
+    parser.add_argument("--client", choices=("wrk", "python"),
+                        default="wrk" if shutil.which("wrk") else "python")
     args = parser.parse_args()
     process = None
     if args.url:
@@ -218,7 +280,8 @@ def main() -> int:
                 json_bearer, json.dumps({"type": "limit_set", "params": {
                     "kind": "spend", "amount": str(500 + (i + n) % 400), "action": "notify"}})),
         }
-        print(f"server {base}: {args.workers} gunicorn workers × {args.threads} threads; "
+        print(f"server {base}: {args.workers} gunicorn workers × {args.threads} threads "
+              f"({'gthread' if args.threads > 1 else 'sync'}); load from {args.client}; "
               f"{args.seconds:.0f} s per endpoint and level")
         results = {}
         for clients in levels:
@@ -226,7 +289,8 @@ def main() -> int:
             print(f"  {'endpoint':<18}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
                   f"{'errors':>8}  ×healthz")
             for name, make in endpoints.items():
-                r = run_load(base, clients, args.seconds, make)
+                r = (run_load_wrk if args.client == "wrk" else run_load)(
+                    base, clients, args.seconds, make)
                 results[(clients, name)] = r
                 floor = results[(clients, "healthz (floor)")]["rps"]
                 print(f"  {name:<18}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}"
