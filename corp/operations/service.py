@@ -233,11 +233,15 @@ def run_operation(operation_id: int) -> None:
     db.session.commit()
 
 
-def dispatch(operation: Operation) -> None:
-    """After the commit: hand a pending, unscheduled operation to the background runner."""
+def dispatch(operation: Operation) -> bool:
+    """After the commit: hand a pending, unscheduled operation to the background runner
+    (whether it was). Reads ``status``, ``scheduled_for``, ``job_id`` and ``id`` only: the
+    API passes these values as taken before the commit, so the commit's expiry costs no
+    reload."""
     if operation.status != "pending" or operation.scheduled_for or operation.job_id:
-        return
+        return False
     background.submit("operation", operation.id)
+    return True
 
 
 # --- Reading --------------------------------------------------------------------------------
