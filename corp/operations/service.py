@@ -117,26 +117,38 @@ def _submit(actor, spec, target, params, version, idempotency_key) -> Operation:
         line_id=target.id if spec.target == "line" else None,
         billing_account_id=target.id if spec.target == "account" else None,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(operation)
-    except IntegrityError:
-        # A concurrent request with the same key won the race: answer with its operation.
-        found = _existing(actor, idempotency_key)
-        if found is None:
-            raise
-        return _replay(found, spec, target, params)
-    if spec.name == "tariff_change" and loaded["effective"] == "next_period":
+    scheduled = spec.name == "tariff_change" and loaded["effective"] == "next_period"
+    for_operator = spec.name == "settlement_method_set" and loaded["method"] == "credit"
+    applied_now = not scheduled and not for_operator and not _runs_in_background()
+    if applied_now:
+        # Stored as started: one INSERT, not an INSERT and an UPDATE to in_progress.
+        operation.created_at = operation.started_at = utcnow()
+        operation.status = "in_progress"
+    if idempotency_key:
+        try:
+            with db.session.begin_nested():
+                db.session.add(operation)
+        except IntegrityError:
+            # A concurrent request with the same key won the race: answer with its operation.
+            found = _existing(actor, idempotency_key)
+            if found is None:
+                raise
+            return _replay(found, spec, target, params)
+    else:
+        # Without a key there is no race to lose: no rollback point is needed.
+        db.session.add(operation)
+        db.session.flush()
+    if scheduled:
         operation.scheduled_for = rules.next_period_start()
         operation.result = {"scheduled_for": str(operation.scheduled_for)}
         _history(operation, target, _("Tariff change scheduled for %(d)s",
                                       d=operation.scheduled_for), actor, {}, {})
-    elif spec.name == "settlement_method_set" and loaded["method"] == "credit":
+    elif for_operator:
         operation.status = "awaiting_operator"
         _history(operation, target, _("Credit settlement requested: waits for the operator"),
                  actor, {}, {"method": "credit"})
-    elif not _runs_in_background():
-        _apply(operation, actor, target, loaded)
+    elif applied_now:
+        _apply(operation, actor, target, loaded, started=True)
     db.session.flush()
     if operation.status == "awaiting_operator":
         signals.awaiting_operator.send(operation, actor=actor, target=target)
@@ -147,9 +159,11 @@ def _runs_in_background() -> bool:
     return float(current_app.config.get("OPERATOR_GATEWAY_DELAY") or 0) > 0
 
 
-def _apply(operation: Operation, actor, target, params: dict) -> None:
-    """Send the operation through the gateway and record the outcome (no commit)."""
-    operation.status, operation.started_at = "in_progress", utcnow()
+def _apply(operation: Operation, actor, target, params: dict, *, started=False) -> None:
+    """Send the operation through the gateway and record the outcome (no commit);
+    ``started``: the operation is already marked in progress."""
+    if not started:
+        operation.status, operation.started_at = "in_progress", utcnow()
     try:
         with db.session.begin_nested():
             applied = get_gateway().apply(operation, target, params)
