@@ -81,10 +81,12 @@ TOTALS_CACHE_TTL = 30.0
 TOTALS_CACHE_MIN_LINES = 5_000
 
 
+_STAMPED = aliased(Line)  # never correlated with the lines of an enclosing query
+
+
 def _last_line_change(company_id: int):
     """The company's latest line change: what kept totals are checked against."""
-    line = aliased(Line)  # never correlated with the lines of an enclosing query
-    return select(func.max(line.updated_at)).where(line.company_id == company_id)
+    return select(func.max(_STAMPED.updated_at)).where(_STAMPED.company_id == company_id)
 
 
 def company_node_totals(company_id: int, period: str) -> dict[int, tuple]:
