@@ -8,6 +8,7 @@ The caller commits; ``dispatch`` then hands pending operations to the background
 
 import hashlib
 import uuid
+from contextlib import nullcontext
 from datetime import date
 
 from flask import current_app, g, has_app_context
@@ -148,7 +149,10 @@ def _submit(actor, spec, target, params, version, idempotency_key) -> Operation:
         _history(operation, target, _("Credit settlement requested: waits for the operator"),
                  actor, {}, {"method": "credit"})
     elif applied_now:
-        _apply(operation, actor, target, loaded, started=True)
+        # Any other error ends this request's whole transaction (the handler rolls it back):
+        # only a gateway that writes before failing needs a rollback point of its own.
+        _apply(operation, actor, target, loaded, started=True,
+               savepoint=get_gateway().writes_before_failing)
     db.session.flush()
     if operation.status == "awaiting_operator":
         signals.awaiting_operator.send(operation, actor=actor, target=target)
@@ -159,13 +163,15 @@ def _runs_in_background() -> bool:
     return float(current_app.config.get("OPERATOR_GATEWAY_DELAY") or 0) > 0
 
 
-def _apply(operation: Operation, actor, target, params: dict, *, started=False) -> None:
+def _apply(operation: Operation, actor, target, params: dict, *, started=False,
+           savepoint=True) -> None:
     """Send the operation through the gateway and record the outcome (no commit);
-    ``started``: the operation is already marked in progress."""
+    ``started``: the operation is already marked in progress; ``savepoint``: the gateway's
+    changes get a rollback point of their own (a failed operation keeps none of them)."""
     if not started:
         operation.status, operation.started_at = "in_progress", utcnow()
     try:
-        with db.session.begin_nested():
+        with db.session.begin_nested() if savepoint else nullcontext():
             applied = get_gateway().apply(operation, target, params)
     except StaleDataError:
         raise ChangedMeanwhile() from None
