@@ -97,17 +97,19 @@ def _request_id() -> str:
 def _advance_head(connection, company_key: int, count: int) -> tuple[int, str]:
     """Reserve ``count`` positions of a company's chain: (first position, previous hash).
 
-    The UPDATE takes the row's lock for the rest of the transaction: a concurrent writer
-    waits here and then reads the head this transaction leaves.
+    One upsert: the company's first events create the head at ``count`` (after the
+    genesis hash), later ones move it on by ``count``. Either way the statement takes the
+    row's lock for the rest of the transaction: a concurrent writer waits here and then
+    reads the head this transaction leaves.
     """
     table = AuditChainHead.__table__
     dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else \
         sqlite.insert
-    connection.execute(dialect_insert(table).values(
-        company_key=company_key, seq=0, last_hash=GENESIS).on_conflict_do_nothing())
+    upsert = dialect_insert(table).values(company_key=company_key, seq=count, last_hash=GENESIS)
     seq, last_hash = connection.execute(
-        table.update().where(table.c.company_key == company_key)
-        .values(seq=table.c.seq + count).returning(table.c.seq, table.c.last_hash)).one()
+        upsert.on_conflict_do_update(index_elements=[table.c.company_key],
+                                     set_={"seq": table.c.seq + count})
+        .returning(table.c.seq, table.c.last_hash)).one()
     return seq - count + 1, last_hash
 
 

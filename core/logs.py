@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 from celery.signals import before_task_publish, setup_logging, task_postrun, task_prerun
 from flask import Flask, g, request
+from flask_login import user_loaded_from_request
 from pythonjsonlogger.json import JsonFormatter
 
 from core import metrics
@@ -119,13 +120,10 @@ def init_app(app: Flask) -> None:
         seconds = time.perf_counter() - started
         endpoint = request.endpoint or "unrouted"
         metrics.observe_request(endpoint, request.method, response.status_code, seconds)
-        # The user Flask-Login already loaded for this request; never a query of its own.
-        user = g.get("_login_user")
-        user_id = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+        user_id, company_id = _logged_identity()
         request_log.info(
             "%s %s %s", request.method, request.path, response.status_code,
-            extra={"request_id": request_id, "user_id": user_id,
-                   "company_id": getattr(user, "company_id", None) if user_id else None,
+            extra={"request_id": request_id, "user_id": user_id, "company_id": company_id,
                    "endpoint": endpoint, "method": request.method, "path": request.path,
                    "status": response.status_code, "duration_ms": round(seconds * 1000, 2),
                    "remote_addr": request.remote_addr})
@@ -139,6 +137,25 @@ def init_app(app: Flask) -> None:
                 _request_id.reset(token)
             except ValueError:  # reset from another context (streamed response): harmless
                 _request_id.set(None)
+
+
+@user_loaded_from_request.connect
+def _remember_identity(_app, user=None, **_kwargs):
+    """Keep the ids of the user this request authenticated as, read while the row is fresh:
+    the request's commit expires the user, and the log line must not load it again."""
+    g.log_identity = (user, getattr(user, "id", None), getattr(user, "company_id", None))
+
+
+def _logged_identity() -> tuple[int | None, int | None]:
+    """(user id, company id) of the user Flask-Login holds for this request; never a query
+    of its own when that user is the one the request authenticated as."""
+    user = g.get("_login_user")
+    known = g.get("log_identity")
+    if known is not None and known[0] is user:
+        return known[1], known[2]
+    # Another user (signed in by this very request) or none.
+    user_id = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+    return user_id, (getattr(user, "company_id", None) if user_id else None)
 
 
 # --- Celery: the same log format in workers and beat, the request id across the queue -------

@@ -6,6 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import aliased
 
 from core.errors import NotFound
 from core.extensions import db
@@ -80,34 +81,40 @@ TOTALS_CACHE_TTL = 30.0
 TOTALS_CACHE_MIN_LINES = 5_000
 
 
+_STAMPED = aliased(Line)  # never correlated with the lines of an enclosing query
+
+
+def _last_line_change(company_id: int):
+    """The company's latest line change: what kept totals are checked against."""
+    return select(func.max(_STAMPED.updated_at)).where(_STAMPED.company_id == company_id)
+
+
 def company_node_totals(company_id: int, period: str) -> dict[int, tuple]:
     """Per node of the company, its own lines: (count, blocked, spend in ``period``),
-    aggregated in SQL."""
+    aggregated in SQL: one statement, which also reads the latest line change the totals
+    are kept under (from the same snapshot, so they never claim a later change)."""
     bind = db.session.get_bind()
     key = (str(getattr(bind, "engine", bind).url), company_id, period)
-    stamp = db.session.scalar(select(func.max(Line.updated_at)).where(
-        Line.company_id == company_id))
     cached = TOTALS_CACHE.get(key)
-    if cached and cached[0] == stamp and cached[1] > time.monotonic():
+    if (cached and cached[1] > time.monotonic()
+            and db.session.scalar(_last_line_change(company_id)) == cached[0]):
         return cached[2]
-    counts = db.session.execute(
+    # A line has at most one usage row per period: the outer join leaves the counts as they
+    # are and adds the spend.
+    rows = db.session.execute(
         select(Line.node_id, func.count(),
-               func.sum(case((Line.status == "blocked", 1), else_=0)))
+               func.sum(case((Line.status == "blocked", 1), else_=0)),
+               func.sum(LineMonthlyUsage.amount),
+               _last_line_change(company_id).scalar_subquery())
+        .outerjoin(LineMonthlyUsage, and_(LineMonthlyUsage.line_id == Line.id,
+                                          LineMonthlyUsage.period == period))
         .where(Line.company_id == company_id)
         .group_by(Line.node_id)
     ).all()
-    totals = {node_id: (n, blocked or 0, Decimal(0)) for node_id, n, blocked in counts}
-    spend = db.session.execute(
-        select(Line.node_id, func.sum(LineMonthlyUsage.amount))
-        .join(LineMonthlyUsage, and_(LineMonthlyUsage.line_id == Line.id,
-                                     LineMonthlyUsage.period == period))
-        .where(Line.company_id == company_id)
-        .group_by(Line.node_id)
-    ).all()
-    for node_id, amount in spend:
-        n, blocked, _ = totals.get(node_id, (0, 0, 0))
-        totals[node_id] = (n, blocked, Decimal(amount or 0))
+    totals = {node_id: (n, blocked or 0, Decimal(amount or 0))
+              for node_id, n, blocked, amount, _stamp in rows}
     if sum(n for n, _b, _s in totals.values()) >= TOTALS_CACHE_MIN_LINES:
+        stamp = rows[0][4] if rows else None
         TOTALS_CACHE[key] = (stamp, time.monotonic() + TOTALS_CACHE_TTL, totals)
     return totals
 

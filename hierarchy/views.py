@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -60,11 +61,16 @@ LEVELS_AT_ONCE = 2
 
 
 def _tree_context(roots) -> dict:
-    """What the tree templates need besides the nodes: labels, money text, editability."""
+    """What the tree templates need besides the nodes: labels, money and line-count texts,
+    editability."""
     flat = service.flat_tree(roots)
     money = money_formatter()
+    translations = get_translations()  # looked up once, not once per node
     for item in flat:
         item["spend_text"] = money(item["spend"])
+        count = item["line_count"]
+        item["lines_text"] = (translations.ngettext("%(num)d line", "%(num)d lines", count)
+                              % {"num": count}).replace(" ", "\u00a0")
     return {
         "flat": flat,
         "can_manage": bool(service.managed_paths(current_user)),

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import event, false, or_, select, true
 from sqlalchemy.orm import Session
+from werkzeug.local import LocalProxy
 
 from auth.models import User
 from core.audit import record_refusal
@@ -208,8 +209,14 @@ def bump_policy_version(company_id: int) -> None:
     g.pop("policy_versions", None)
 
 
+def _subject(user):
+    """The user behind ``current_user``: one proxy lookup, not one per attribute read."""
+    return user._get_current_object() if isinstance(user, LocalProxy) else user
+
+
 def can(user, permission: str, path: str = COMPANY_SCOPE) -> bool:
     """Whether the user holds the permission on the object at ``path`` of their company."""
+    user = _subject(user)
     if user is None or not user.is_authenticated or user.company_id is None or not user.active:
         return False
     return _cache_for(user.company_id).allowed(
@@ -219,6 +226,7 @@ def can(user, permission: str, path: str = COMPANY_SCOPE) -> bool:
 
 def scopes(user, permission: str) -> list[str]:
     """The scope paths ("/" = whole company) on which the user holds the permission."""
+    user = _subject(user)
     if user is None or not user.is_authenticated or user.company_id is None or not user.active:
         return []
     return _cache_for(user.company_id).scopes(
@@ -228,6 +236,7 @@ def scopes(user, permission: str) -> list[str]:
 
 def permissions_at(user, path: str = COMPANY_SCOPE) -> set[str]:
     """Every permission the user holds at ``path`` (which sections a page may show)."""
+    user = _subject(user)
     if user is None or not user.is_authenticated or user.company_id is None or not user.active:
         return set()
     return _cache_for(user.company_id).permissions_at(

@@ -4,6 +4,8 @@ the approval queue.
 The same service functions as the pages; ``Idempotency-Key`` makes a retried write run once.
 """
 
+from types import SimpleNamespace
+
 from flask import jsonify, request, url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -45,11 +47,19 @@ def _key():
     return request.headers.get("Idempotency-Key") or None
 
 
+# What the answer shows of an operation (``dispatch`` reads a few of the same fields).
+_ANSWERED = tuple(OperationSchema().fields)
+
+
 def _dispatched(operation):
-    """A requested operation, committed and handed to its runner (the API's one commit)."""
+    """A requested operation, committed and handed to its runner (the API's one commit).
+
+    The answer's values are taken before the commit: everything is flushed by then, so they
+    are what the commit stores, and after it the expired operation would be read back. Work
+    handed to a runner is answered as it is by then (an inline runner has applied it)."""
+    answer = SimpleNamespace(**{name: getattr(operation, name) for name in _ANSWERED})
     db.session.commit()
-    service.dispatch(operation)
-    return operation
+    return operation if service.dispatch(answer) else answer
 
 
 @blp.route("/lines/<int:line_id>/operations", methods=["POST"])

@@ -51,6 +51,9 @@ class OperatorGateway:
 
     # Types ``apply_batch`` sends as one request (the others go line by line).
     batch_types: frozenset = frozenset()
+    # Whether ``apply`` may change the database and then raise ``GatewayError``: its caller
+    # then needs a rollback point (a savepoint) to keep the failed operation's changes out.
+    writes_before_failing: bool = True
 
     def apply(self, operation, target, params: dict) -> Applied:  # pragma: no cover
         raise NotImplementedError
@@ -81,6 +84,8 @@ class SimulatedOperator(OperatorGateway):
     """The embedded operator: applies every type to the database (no commit)."""
 
     batch_types = frozenset({"block", "unblock"})
+    # Its one ``GatewayError`` (a SIM already in use) is raised before anything changes.
+    writes_before_failing = False
 
     def _wait(self, count: int = 1) -> None:
         delay = float(current_app.config.get("OPERATOR_GATEWAY_DELAY") or 0)

@@ -8,6 +8,7 @@ The caller commits; ``dispatch`` then hands pending operations to the background
 
 import hashlib
 import uuid
+from contextlib import nullcontext
 from datetime import date
 
 from flask import current_app, g, has_app_context
@@ -117,26 +118,41 @@ def _submit(actor, spec, target, params, version, idempotency_key) -> Operation:
         line_id=target.id if spec.target == "line" else None,
         billing_account_id=target.id if spec.target == "account" else None,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(operation)
-    except IntegrityError:
-        # A concurrent request with the same key won the race: answer with its operation.
-        found = _existing(actor, idempotency_key)
-        if found is None:
-            raise
-        return _replay(found, spec, target, params)
-    if spec.name == "tariff_change" and loaded["effective"] == "next_period":
+    scheduled = spec.name == "tariff_change" and loaded["effective"] == "next_period"
+    for_operator = spec.name == "settlement_method_set" and loaded["method"] == "credit"
+    applied_now = not scheduled and not for_operator and not _runs_in_background()
+    if applied_now:
+        # Stored as started: one INSERT, not an INSERT and an UPDATE to in_progress.
+        operation.created_at = operation.started_at = utcnow()
+        operation.status = "in_progress"
+    if idempotency_key:
+        try:
+            with db.session.begin_nested():
+                db.session.add(operation)
+        except IntegrityError:
+            # A concurrent request with the same key won the race: answer with its operation.
+            found = _existing(actor, idempotency_key)
+            if found is None:
+                raise
+            return _replay(found, spec, target, params)
+    else:
+        # Without a key there is no race to lose: no rollback point is needed.
+        db.session.add(operation)
+        db.session.flush()
+    if scheduled:
         operation.scheduled_for = rules.next_period_start()
         operation.result = {"scheduled_for": str(operation.scheduled_for)}
         _history(operation, target, _("Tariff change scheduled for %(d)s",
                                       d=operation.scheduled_for), actor, {}, {})
-    elif spec.name == "settlement_method_set" and loaded["method"] == "credit":
+    elif for_operator:
         operation.status = "awaiting_operator"
         _history(operation, target, _("Credit settlement requested: waits for the operator"),
                  actor, {}, {"method": "credit"})
-    elif not _runs_in_background():
-        _apply(operation, actor, target, loaded)
+    elif applied_now:
+        # Any other error ends this request's whole transaction (the handler rolls it back):
+        # only a gateway that writes before failing needs a rollback point of its own.
+        _apply(operation, actor, target, loaded, started=True,
+               savepoint=get_gateway().writes_before_failing)
     db.session.flush()
     if operation.status == "awaiting_operator":
         signals.awaiting_operator.send(operation, actor=actor, target=target)
@@ -147,11 +163,15 @@ def _runs_in_background() -> bool:
     return float(current_app.config.get("OPERATOR_GATEWAY_DELAY") or 0) > 0
 
 
-def _apply(operation: Operation, actor, target, params: dict) -> None:
-    """Send the operation through the gateway and record the outcome (no commit)."""
-    operation.status, operation.started_at = "in_progress", utcnow()
+def _apply(operation: Operation, actor, target, params: dict, *, started=False,
+           savepoint=True) -> None:
+    """Send the operation through the gateway and record the outcome (no commit);
+    ``started``: the operation is already marked in progress; ``savepoint``: the gateway's
+    changes get a rollback point of their own (a failed operation keeps none of them)."""
+    if not started:
+        operation.status, operation.started_at = "in_progress", utcnow()
     try:
-        with db.session.begin_nested():
+        with db.session.begin_nested() if savepoint else nullcontext():
             applied = get_gateway().apply(operation, target, params)
     except StaleDataError:
         raise ChangedMeanwhile() from None
@@ -233,11 +253,15 @@ def run_operation(operation_id: int) -> None:
     db.session.commit()
 
 
-def dispatch(operation: Operation) -> None:
-    """After the commit: hand a pending, unscheduled operation to the background runner."""
+def dispatch(operation: Operation) -> bool:
+    """After the commit: hand a pending, unscheduled operation to the background runner
+    (whether it was). Reads ``status``, ``scheduled_for``, ``job_id`` and ``id`` only: the
+    API passes these values as taken before the commit, so the commit's expiry costs no
+    reload."""
     if operation.status != "pending" or operation.scheduled_for or operation.job_id:
-        return
+        return False
     background.submit("operation", operation.id)
+    return True
 
 
 # --- Reading --------------------------------------------------------------------------------
