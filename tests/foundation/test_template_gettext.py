@@ -1,0 +1,41 @@
+"""The templates' gettext (core.i18n): the request's translations are looked up once, and
+still follow the request's language, ``force_locale`` and ``refresh``."""
+
+from flask import render_template_string
+from flask_babel import force_locale, refresh
+from sqlalchemy import select
+
+from core.extensions import db
+from corp.models import Line
+
+ADMIN = "admin@romashka.example"
+
+
+def test_line_card_renders_in_both_languages(client, login_as):
+    line_id = db.session.scalar(select(Line.id).where(Line.msisdn == "9161000007"))
+    login_as(ADMIN)
+    client.post("/language", data={"locale": "en", "next": "/lines"})
+    page = client.get(f"/lines/{line_id}").get_data(as_text=True)
+    assert 'lang="en"' in page and "History of changes" in page and "Employee" in page
+    assert "История изменений" not in page
+    client.post("/language", data={"locale": "ru", "next": "/lines"})
+    page = client.get(f"/lines/{line_id}").get_data(as_text=True)
+    assert 'lang="ru"' in page and "История изменений" in page and "Сотрудник" in page
+    assert "History of changes" not in page
+
+
+def test_template_gettext_follows_force_locale_and_refresh(app):
+    template = "{{ _('Employee') }}|{{ ngettext('%(num)s line', '%(num)s lines', 1) }}"
+    with app.test_request_context("/"):
+        assert render_template_string(template).startswith("Сотрудник|")
+        with force_locale("en"):
+            assert render_template_string(template) == "Employee|1 line"
+        assert render_template_string(template).startswith("Сотрудник|")
+        app.config["BABEL_DEFAULT_LOCALE"] = "en"
+        try:
+            refresh()
+            assert render_template_string(template) == "Employee|1 line"
+        finally:
+            app.config["BABEL_DEFAULT_LOCALE"] = "ru"
+            refresh()
+        assert render_template_string(template).startswith("Сотрудник|")
