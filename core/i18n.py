@@ -4,6 +4,8 @@ templates' gettext, which resolves the request's translations once per request."
 import flask_babel
 from flask import current_app, g, has_app_context, has_request_context, session
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 
 def select_locale() -> str:
@@ -44,9 +46,29 @@ def translations():
     return found
 
 
+@pass_context
+def _template_gettext(context, string, **variables):
+    """Jinja's newstyle ``gettext`` (and ``_``), calling the translations directly: the same
+    result as ``install_gettext_callables(newstyle=True)`` gives, without its two
+    ``context.call`` layers per string."""
+    text = translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 - the catalogue's own text, as Jinja's gettext does
+    return text % variables  # always a format string, as Jinja's newstyle gettext
+
+
+@pass_context
+def _template_ngettext(context, singular, plural, num, **variables):
+    variables.setdefault("num", num)
+    text = translations().ungettext(singular, plural, num)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 - the catalogue's own text, as Jinja's gettext does
+    return text % variables
+
+
 def install_template_gettext(app) -> None:
-    """Give the templates' ``_``/``gettext``/``ngettext`` (Flask-Babel's, newstyle) the
-    per-request translations above; call after ``babel.init_app``."""
+    """Give the templates' ``_``/``gettext``/``ngettext`` (newstyle, as Flask-Babel installs
+    them) the per-request translations above; call after ``babel.init_app``."""
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
@@ -54,3 +76,5 @@ def install_template_gettext(app) -> None:
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext,
+                                 ngettext=_template_ngettext)
