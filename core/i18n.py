@@ -2,7 +2,8 @@
 templates' gettext, which resolves the request's translations once per request."""
 
 import flask_babel
-from flask import current_app, g, has_app_context, has_request_context, session
+from flask import current_app, g, has_request_context, session
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -25,6 +26,14 @@ def select_locale() -> str:
 _MEMO = "_vm_translations"
 
 
+def _request_globals():
+    """``g`` itself (one look-up through the proxy), or None outside an app context."""
+    try:
+        return g._get_current_object()
+    except RuntimeError:
+        return None
+
+
 def translations():
     """The current translations, as ``flask_babel.get_translations()`` gives them, looked up
     once per request, locale and domain. Flask-Babel resolves the domain, the locale and the
@@ -32,18 +41,37 @@ def translations():
     The memo lives on ``g`` and is keyed by the locale object Flask-Babel holds for the
     request, so ``force_locale`` (mails in the recipient's language) and ``refresh`` are seen
     at once."""
-    if not has_app_context():
+    glob = _request_globals()
+    if glob is None:
         return flask_babel.get_translations()
-    state = g.get("_flask_babel")
+    state = getattr(glob, "_flask_babel", None)
     locale = getattr(state, "babel_locale", None)
-    memo = g.get(_MEMO)
+    memo = getattr(glob, _MEMO, None)
     if (memo is not None and locale is not None and memo[0] is locale
             and memo[1] is getattr(state, "babel_domain", None)):
         return memo[2]
     found = flask_babel.get_translations()
-    state = g._flask_babel  # set by get_translations() in an app context
-    setattr(g, _MEMO, (state.babel_locale, getattr(state, "babel_domain", None), found))
+    state = glob._flask_babel  # set by get_translations() in an app context
+    setattr(glob, _MEMO, (state.babel_locale, getattr(state, "babel_domain", None), found))
     return found
+
+
+def current_locale():
+    """``flask_babel.get_locale()``, reading the locale the request already chose directly."""
+    glob = _request_globals()
+    locale = getattr(getattr(glob, "_flask_babel", None), "babel_locale", None)
+    return locale if locale is not None else flask_babel.get_locale()
+
+
+def gettext(string: str, **variables) -> str:
+    """``flask_babel.gettext`` through the request's translations above."""
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """``flask_babel.lazy_gettext`` (the same lazy string) translating through ``gettext``."""
+    return LazyString(gettext, string, **variables)
 
 
 @pass_context
