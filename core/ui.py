@@ -110,15 +110,18 @@ def label(kind: str, code) -> str:
 def nav_items(holds: Callable[[object, str], bool]) -> list[NavItem]:
     """The menu entries this user may open; ``holds(user, permission)`` is the authorization
     layer's answer (core knows no permissions of its own)."""
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()  # once, not through the proxy per entry
+    if not user.is_authenticated:
         return []
+    view_functions = current_app.view_functions
+    staff = bool(user.is_operator_staff)
     items = []
     for item in NAV:
-        if item.endpoint not in current_app.view_functions:
+        if item.endpoint not in view_functions:
             continue
-        if item.operator_staff != bool(current_user.is_operator_staff):
+        if item.operator_staff != staff:
             continue
-        if item.permission and not holds(current_user, item.permission):
+        if item.permission and not holds(user, item.permission):
             continue
         items.append(item)
     return items
