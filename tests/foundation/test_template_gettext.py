@@ -6,6 +6,7 @@ from flask_babel import force_locale, refresh
 from sqlalchemy import select
 
 from core.extensions import db
+from core.ui import label, money
 from corp.models import Line
 
 ADMIN = "admin@romashka.example"
@@ -39,3 +40,14 @@ def test_template_gettext_follows_force_locale_and_refresh(app):
             app.config["BABEL_DEFAULT_LOCALE"] = "ru"
             refresh()
         assert render_template_string(template).startswith("Сотрудник|")
+
+
+def test_labels_and_money_follow_the_request_language(app):
+    with app.test_request_context("/"):
+        assert label("usage_kind", "call") == "звонок"
+        ru_money = money(1234.5)
+        with force_locale("en"):
+            assert label("usage_kind", "call") == "call"
+            assert money(1234.5) == "1,234.50 ₽"
+        assert label("usage_kind", "call") == "звонок"
+        assert money(1234.5) == ru_money != "1,234.50 ₽"
