@@ -51,8 +51,9 @@ def translations():
             and memo[1] is getattr(state, "babel_domain", None)):
         return memo[2]
     found = flask_babel.get_translations()
-    state = glob._flask_babel  # set by get_translations() in an app context
-    setattr(glob, _MEMO, (state.babel_locale, getattr(state, "babel_domain", None), found))
+    state = getattr(glob, "_flask_babel", None)  # set by get_translations()
+    setattr(glob, _MEMO, (getattr(state, "babel_locale", None),
+                          getattr(state, "babel_domain", None), found))
     return found
 
 
