@@ -1,12 +1,15 @@
 """The templates' gettext (core.i18n): the request's translations are looked up once, and
-still follow the request's language, ``force_locale`` and ``refresh``."""
+still follow the request's language, ``force_locale`` and ``refresh``; labels, money and
+times (core.ui) read as before."""
+
+from datetime import UTC, date, datetime
 
 from flask import render_template_string
-from flask_babel import force_locale, refresh
+from flask_babel import force_locale, format_datetime, refresh
 from sqlalchemy import select
 
 from core.extensions import db
-from core.ui import label, money
+from core.ui import label, local_time, money
 from corp.models import Line
 
 ADMIN = "admin@romashka.example"
@@ -51,3 +54,17 @@ def test_labels_and_money_follow_the_request_language(app):
             assert money(1234.5) == "1,234.50 ₽"
         assert label("usage_kind", "call") == "звонок"
         assert money(1234.5) == ru_money != "1,234.50 ₽"
+
+
+def test_local_time_reads_as_babel_formats_it(app):
+    values = [datetime(2026, 1, 1, 0, 0, 5), datetime(2026, 6, 30, 21, 59, 59, tzinfo=UTC),
+              datetime(2026, 12, 31, 23, 30, 0, 123456), datetime(1999, 3, 28, 1, 2, 3)]
+    with app.test_request_context("/"):
+        for value in values:
+            assert local_time(value) == format_datetime(value, "yyyy-MM-dd HH:mm")
+            assert local_time(value, seconds=True) == format_datetime(value,
+                                                                      "yyyy-MM-dd HH:mm:ss")
+        assert local_time(date(2026, 5, 4)) == format_datetime(date(2026, 5, 4),
+                                                               "yyyy-MM-dd HH:mm")
+        assert local_time(None) == "—"
+        assert local_time(values[0]) == "2026-01-01 03:00"  # Moscow, the portal's time zone
