@@ -25,7 +25,13 @@ from core.extensions import db
 from corp.models import BillingAccount, Line, LineEvent, Service, Tariff
 from corp.operations import rules, signals
 from corp.operations.gateway import GatewayError, get_gateway
-from corp.operations.models import OPERATION_STATUSES, LineLimit, Operation, PromisedPayment
+from corp.operations.models import (
+    OPERATION_STATUSES,
+    ForwardingRule,
+    LineLimit,
+    Operation,
+    PromisedPayment,
+)
 from corp.operations.rules import ChangedMeanwhile, Refused
 from corp.service import get_line
 from hierarchy.models import Node
@@ -265,21 +271,27 @@ def line_card_operations(actor, line: Line, permissions: set[str] | None = None)
         "types": rules.TYPES,
         "pool_stocked": False,
     }
+    # The lists below are read-only rows of the columns the sections show.
     if "lines.services" in shown:
         connected = {ls.service.code for ls in line.services}
-        services = db.session.scalars(select(Service).where(Service.active)
-                                      .order_by(Service.name)).all()
+        services = db.session.execute(
+            select(Service.code, Service.name, Service.monthly_fee, Service.one_off_fee,
+                   Service.tariff_codes).where(Service.active).order_by(Service.name)).all()
         card["connected"] = [s for s in services if s.code in connected]
         card["available"] = [s for s in services if s.code not in connected
                              and (not s.tariff_codes or line.tariff.code in s.tariff_codes)]
     if "lines.tariff_change" in shown:
-        card["tariffs"] = db.session.scalars(select(Tariff).where(Tariff.active)
-                                             .order_by(Tariff.monthly_fee)).all()
+        card["tariffs"] = db.session.execute(
+            select(Tariff.id, Tariff.code, Tariff.name, Tariff.monthly_fee)
+            .where(Tariff.active).order_by(Tariff.monthly_fee)).all()
     if "lines.forwarding" in shown:
-        card["forwarding"] = rules.forwarding_rules(line.id)
+        card["forwarding"] = {r.condition: r for r in db.session.execute(
+            select(ForwardingRule.condition, ForwardingRule.target, ForwardingRule.delay_seconds)
+            .where(ForwardingRule.line_id == line.id))}
     if "lines.limits" in shown:
-        card["limits"] = {lim.kind: lim for lim in db.session.scalars(
-            select(LineLimit).where(LineLimit.line_id == line.id))}
+        card["limits"] = {lim.kind: lim for lim in db.session.execute(
+            select(LineLimit.kind, LineLimit.amount, LineLimit.action)
+            .where(LineLimit.line_id == line.id))}
     if "lines.number_change" in shown:
         # The simulated operator's free-number pool, stocked when it runs low: the card's
         # view commits it, so a page view does not roll the stock back and stock it again.
