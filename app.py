@@ -92,6 +92,7 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.install_template_gettext(app)
     bootstrap.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

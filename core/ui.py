@@ -2,12 +2,15 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import current_app
-from flask_babel import format_datetime, get_locale
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_datetime, to_user_timezone
 from flask_login import current_user
+
+from core.i18n import current_locale as get_locale
+from core.i18n import lazy_gettext as _l
 
 
 @dataclass(frozen=True)
@@ -124,11 +127,19 @@ def nav_items(holds: Callable[[object, str], bool]) -> list[NavItem]:
     return items
 
 
+# A locale's group and decimal symbols (Babel's data, the same for the process's lifetime).
+_MONEY_SYMBOLS: dict = {}
+
+
 def money_formatter() -> Callable[[object], str]:
     """``money`` as a function for one page: the locale's symbols are looked up once (the
     tree formats thousands of amounts)."""
     locale = get_locale()
-    group, decimal = get_group_symbol(locale), get_decimal_symbol(locale)
+    key = (locale.language, locale.territory, locale.script, locale.variant) if locale else None
+    symbols = _MONEY_SYMBOLS.get(key)
+    if symbols is None:
+        symbols = _MONEY_SYMBOLS[key] = (get_group_symbol(locale), get_decimal_symbol(locale))
+    group, decimal = symbols
 
     def format_money(value) -> str:
         text = f"{value or 0:,.2f}".replace(",", "\x00").replace(".", decimal)
@@ -146,6 +157,12 @@ def local_time(value, seconds: bool = False) -> str:
     """A stored UTC timestamp in the portal's time zone (Moscow by default), ISO-like."""
     if value is None:
         return "—"
+    if isinstance(value, datetime):
+        # Babel's text for these fixed numeric patterns, from strftime: Babel's pattern
+        # formatting costs ~10 µs a value (a call-detail page shows fifty).
+        local = to_user_timezone(value)
+        if local.year >= 1000:
+            return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
     return format_datetime(value, "yyyy-MM-dd HH:mm:ss" if seconds else "yyyy-MM-dd HH:mm")
 
 

@@ -239,14 +239,16 @@ def line_card(actor, line: Line) -> dict:
     usage = db.session.get(LineMonthlyUsage, (line.id, period))
     tariff = line.tariff
     services = line.services  # loaded once for the card's operations as well
-    payments = db.session.scalars(
-        select(Payment)
+    # Read-only rows of the columns shown (no ORM objects to build for them).
+    payments = db.session.execute(
+        select(Payment.paid_at, Payment.amount)
         .where(Payment.billing_account_id == line.billing_account_id)
         .order_by(Payment.paid_at.desc())
         .limit(10)
     ).all()
-    events = db.session.scalars(
-        select(LineEvent).where(LineEvent.line_id == line.id).order_by(LineEvent.created_at.desc())
+    events = db.session.execute(
+        select(LineEvent.created_at, LineEvent.summary)
+        .where(LineEvent.line_id == line.id).order_by(LineEvent.created_at.desc())
         .limit(20)
     ).all()
     used = {

@@ -79,11 +79,12 @@ def current_app_per_page() -> int:
 def line(line_id: int):
     """The line card: status, tariff, services, account, package, history, and (with
     ``reports.view`` on the line) its call detail for a chosen period."""
-    line = service.get_line(current_user, line_id)
-    operations = operations_service.line_card_operations(current_user, line)
+    actor = current_user._get_current_object()  # the user, not the proxy, for every check
+    line = service.get_line(actor, line_id)
+    card = service.line_card(actor, line)
+    operations = operations_service.line_card_operations(actor, line, card["permissions"])
     if operations["pool_stocked"]:
         db.session.commit()  # the request's one commit: keep the stocked free-number pool
-    return render_template("corp/line.html", **service.line_card(current_user, line),
-                           operations=operations,
+    return render_template("corp/line.html", **card, operations=operations,
                            call_detail=billing_service.line_card_call_detail(
-                               current_user, line, request.args))
+                               actor, line, request.args))

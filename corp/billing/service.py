@@ -321,8 +321,10 @@ def line_card_call_detail(actor, line: Line, args) -> dict | None:
         page = 1
     query = usage_query(line.id, period).offset((page - 1) * CALL_DETAIL_PAGE_ROWS).limit(
         CALL_DETAIL_PAGE_ROWS)
+    # No records in the period: the totals say so, no query for an empty page.
+    records = [usage_row(r) for r in db.session.scalars(query)] if totals["count"] else []
     return {"errors": {}, "args": picked, "period": period, "totals": totals,
-            "records": [usage_row(r) for r in db.session.scalars(query)],
+            "records": records,
             "page": page, "pages": pages, "per_page": CALL_DETAIL_PAGE_ROWS,
             "first_row": (page - 1) * CALL_DETAIL_PAGE_ROWS + 1,
             "query": {"type": "call_detail", "line_id": line.id,

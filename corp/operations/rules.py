@@ -186,16 +186,22 @@ def ensure_free_pool() -> bool:
 
 def offered_numbers(line: Line, limit: int = 10) -> list[str]:
     """Free numbers offered to a line for ``number_change`` (stable for the line)."""
+    return offer_numbers(line, limit)[0]
+
+
+def offer_numbers(line: Line, limit: int = 10) -> tuple[list[str], bool]:
+    """``offered_numbers`` and whether the pool was stocked on the way (then the caller
+    commits it, or every later view would stock the pool again)."""
     numbers = _free_numbers()
-    # The list itself tells whether the pool runs low: no separate count (the line card
-    # has usually just stocked it).
-    if len(numbers) < FREE_POOL_LOW and ensure_free_pool():
+    # The list itself tells whether the pool runs low: no separate count.
+    stocked = len(numbers) < FREE_POOL_LOW and ensure_free_pool()
+    if stocked:
         numbers = _free_numbers()
     if not numbers:
-        return []
+        return [], stocked
     start = line.id % len(numbers)
     rotated = numbers[start:] + numbers[:start]
-    return rotated[:limit]
+    return rotated[:limit], stocked
 
 
 def _free_numbers() -> list[str]:

@@ -26,7 +26,13 @@ from core.extensions import db
 from corp.models import BillingAccount, Line, LineEvent, Service, Tariff
 from corp.operations import rules, signals
 from corp.operations.gateway import GatewayError, get_gateway
-from corp.operations.models import OPERATION_STATUSES, LineLimit, Operation, PromisedPayment
+from corp.operations.models import (
+    OPERATION_STATUSES,
+    ForwardingRule,
+    LineLimit,
+    Operation,
+    PromisedPayment,
+)
 from corp.operations.rules import ChangedMeanwhile, Refused
 from corp.service import get_line
 from hierarchy.models import Node
@@ -267,43 +273,73 @@ def dispatch(operation: Operation) -> bool:
 # --- Reading --------------------------------------------------------------------------------
 
 
-def line_card_operations(actor, line: Line) -> dict:
+def line_card_operations(actor, line: Line, permissions: set[str] | None = None) -> dict:
     """What the line card's operation sections show for ``line`` (plain lists and objects;
-    the card view passes it to the template)."""
-    permissions = access.permissions_at(actor, line.node.path)
-    # The simulated operator's free-number pool, stocked once: the card's view commits it, so
-    # a page view does not roll the stock back and insert it again on every view.
-    pool_stocked = "lines.number_change" in permissions and rules.ensure_free_pool()
-    connected = {ls.service.code for ls in line.services}
-    services = db.session.scalars(select(Service).where(Service.active)
-                                  .order_by(Service.name)).all()
+    the card view passes it to the template). ``permissions``: the actor's permissions at
+    the line (``access.permissions_at``), if the caller has them already. Only what the card
+    shows this actor is loaded: a section hidden for want of its permission (all of them on
+    a terminated line) gets an empty value."""
+    if permissions is None:
+        permissions = access.permissions_at(actor, line.node.path)
+    shown = permissions if line.status != "terminated" else frozenset()
     account = line.billing_account
-    return {
+    card = {
         "key": uuid.uuid4().hex,  # the forms' idempotency key
-        "connected": [s for s in services if s.code in connected],
-        "available": [s for s in services if s.code not in connected
-                      and (not s.tariff_codes or line.tariff.code in s.tariff_codes)],
-        "tariffs": db.session.scalars(select(Tariff).where(Tariff.active)
-                                      .order_by(Tariff.monthly_fee)).all(),
-        "forwarding": rules.forwarding_rules(line.id),
-        "limits": {lim.kind: lim for lim in db.session.scalars(
-            select(LineLimit).where(LineLimit.line_id == line.id))},
-        "free_numbers": (rules.offered_numbers(line) if "lines.number_change" in permissions
-                         else []),
-        "accounts": db.session.scalars(select(BillingAccount).where(
-            BillingAccount.contract_id == account.contract_id,
-            BillingAccount.id != account.id).order_by(BillingAccount.number)).all(),
-        "promised": db.session.scalar(select(PromisedPayment).where(
-            PromisedPayment.billing_account_id == account.id,
-            PromisedPayment.status == "active")),
+        "connected": [], "available": [], "tariffs": [], "forwarding": {}, "limits": {},
+        "free_numbers": [], "accounts": [], "promised": None,
         "account": account,
         "account_perms": {p for p in ("accounts.bill_delivery", "accounts.settlement_method")
                           if access.can(actor, p, COMPANY_SCOPE)},
         "recent": list_operations(actor, line_id=line.id, limit=5),
         "max_promised": rules.PROMISED_PAYMENT_MAX,
         "types": rules.TYPES,
-        "pool_stocked": bool(pool_stocked),
+        "pool_stocked": False,
     }
+    # The lists below are read-only rows of the columns the sections show.
+    if "lines.services" in shown:
+        connected = {ls.service.code for ls in line.services}
+        services = db.session.execute(
+            select(Service.code, Service.name, Service.monthly_fee, Service.one_off_fee,
+                   Service.tariff_codes).where(Service.active).order_by(Service.name)).all()
+        card["connected"] = [s for s in services if s.code in connected]
+        card["available"] = [s for s in services if s.code not in connected
+                             and (not s.tariff_codes or line.tariff.code in s.tariff_codes)]
+    if "lines.tariff_change" in shown:
+        card["tariffs"] = db.session.execute(
+            select(Tariff.id, Tariff.code, Tariff.name, Tariff.monthly_fee)
+            .where(Tariff.active).order_by(Tariff.monthly_fee)).all()
+    if "lines.forwarding" in shown:
+        card["forwarding"] = {r.condition: r for r in db.session.execute(
+            select(ForwardingRule.condition, ForwardingRule.target, ForwardingRule.delay_seconds)
+            .where(ForwardingRule.line_id == line.id))}
+    if "lines.limits" in shown:
+        card["limits"] = {lim.kind: lim for lim in db.session.execute(
+            select(LineLimit.kind, LineLimit.amount, LineLimit.action)
+            .where(LineLimit.line_id == line.id))}
+    if "lines.number_change" in shown:
+        # The simulated operator's free-number pool, stocked when it runs low: the card's
+        # view commits it, so a page view does not roll the stock back and stock it again.
+        card["free_numbers"], card["pool_stocked"] = rules.offer_numbers(line)
+    transfer = "lines.number_transfer" in shown
+    if transfer or ("lines.promised_payment" in shown and account.settlement_method == "advance"):
+        card["accounts"], card["promised"] = _card_accounts(account, transfer)
+    return card
+
+
+def _card_accounts(account: BillingAccount, others: bool):
+    """The contract's other billing accounts (if ``others``; by number) and the account's
+    active promised payment, in one query."""
+    rows = db.session.execute(
+        select(BillingAccount, PromisedPayment)
+        .outerjoin(PromisedPayment, and_(PromisedPayment.billing_account_id == BillingAccount.id,
+                                         PromisedPayment.billing_account_id == account.id,
+                                         PromisedPayment.status == "active"))
+        .where(BillingAccount.contract_id == account.contract_id if others
+               else BillingAccount.id == account.id)
+        .order_by(BillingAccount.number, PromisedPayment.id)
+    ).all()
+    return ([a for a, _p in rows if a.id != account.id],
+            next((p for _a, p in rows if p is not None), None))
 
 
 def _visible(actor):
