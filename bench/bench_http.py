@@ -174,10 +174,11 @@ end
 function done(summary, latency, _requests)
   local e = summary.errors
   io.write(string.format(
-    'WRK {"n": %%d, "us": %%d, "p50": %%.3f, "p95": %%.3f, "p99": %%.3f, "errors": %%d}\\n',
+    'WRK {"n": %%d, "us": %%d, "p50": %%.3f, "p95": %%.3f, "p99": %%.3f, "connect": %%d, '
+    .. '"read": %%d, "write": %%d, "timeout": %%d, "status": %%d}\\n',
     summary.requests, summary.duration, latency:percentile(50) / 1000,
     latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    e.connect + e.read + e.write + e.timeout + e.status))
+    e.connect, e.read, e.write, e.timeout, e.status))
 end
 """
 
@@ -190,10 +191,11 @@ def _lua(value) -> str:
     return "[==[" + str(value) + "]==]"
 
 
-def run_load_wrk(base, clients: int, seconds: float, make_request) -> dict:
+def run_load_wrk(base, clients: int, seconds: float, make_request, stride: int = 50) -> dict:
     """The same load from ``wrk``: ``clients`` keep-alive connections on 2 threads, cycling
-    through 400 prepared requests (request i is what the Python client's i-th would be)."""
-    prepared = [make_request(i % clients, i // clients) for i in range(400)]
+    through 400 prepared requests, request i being the Python client's request n = i // stride
+    of client i % stride (so a write touches its own line: 400 lines in turn)."""
+    prepared = [make_request(i % stride, i // stride) for i in range(400)]
     requests = ",\n".join("{" + ", ".join(_lua(x) for x in r) + "}" for r in prepared)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT % {"requests": requests, "threads": WRK_THREADS})
@@ -207,9 +209,10 @@ def run_load_wrk(base, clients: int, seconds: float, make_request) -> dict:
     if "WRK " not in out:
         raise SystemExit(f"wrk printed no summary:\n{out[-2000:]}")
     found = json.loads(out.split("WRK ", 1)[1].splitlines()[0])
+    kinds = {k: found[k] for k in ("connect", "read", "write", "timeout", "status") if found[k]}
     return {"n": found["n"], "rps": found["n"] / (found["us"] / 1e6), "p50": found["p50"],
-            "p95": found["p95"], "p99": found["p99"], "errors": found["errors"],
-            "error_kinds": ["non-2xx/3xx or socket"] if found["errors"] else []}
+            "p95": found["p95"], "p99": found["p99"], "errors": sum(kinds.values()),
+            "error_kinds": [f"{k} {v}" for k, v in kinds.items()]}
 
 
 def _load() -> str:
@@ -289,8 +292,10 @@ def main() -> int:
             print(f"  {'endpoint':<18}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
                   f"{'errors':>8}  ×healthz")
             for name, make in endpoints.items():
-                r = (run_load_wrk if args.client == "wrk" else run_load)(
-                    base, clients, args.seconds, make)
+                if args.client == "wrk":
+                    r = run_load_wrk(base, clients, args.seconds, make, stride)
+                else:
+                    r = run_load(base, clients, args.seconds, make)
                 results[(clients, name)] = r
                 floor = results[(clients, "healthz (floor)")]["rps"]
                 print(f"  {name:<18}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}"
