@@ -160,7 +160,8 @@ def run_load(base, clients: int, seconds: float, make_request) -> dict:
 WRK_THREADS = 2
 WRK_SCRIPT = """
 local requests = {%(requests)s}
-local threads, tid, n = 0, 0, 0
+local threads, n = 0, 0
+tid = 0  -- a global: setup() gives each thread's own state its number here
 function setup(thread)
   thread:set("tid", threads)
   threads = threads + 1
