@@ -7,10 +7,16 @@ from pathlib import Path
 
 bind = f"{os.environ.get('BIND_ADDRESS', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Threads per worker: requests waiting on PostgreSQL don't hold a whole process (gthread).
-threads = int(os.environ.get("WEB_THREADS", "4"))
+# Threads per worker. 1 (the default): sync workers, one request at a time per process — the
+# portal is CPU-bound, and on the measured machine (docs/deployment.md, "Sizing") sync workers
+# served every page faster and with a shorter tail than 2 or 4 gthread threads, whose
+# requests compete for one interpreter lock. More than 1: gthread, which overlaps waits on a
+# distant database. Behind nginx (buffering), slow clients never hold a sync worker.
+threads = int(os.environ.get("WEB_THREADS", "1"))
 worker_class = "gthread" if threads > 1 else "sync"
-timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
+# A sync worker busy longer than this is restarted: room for the longest synchronous page
+# (a 5,000-line form PDF, ≈ 40 s); reports and jobs run in the background.
+timeout = int(os.environ.get("WEB_TIMEOUT", "120"))
 graceful_timeout = 30
 keepalive = 5
 max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "0"))

@@ -5,7 +5,7 @@
     .venv/bin/python bench/bench_http.py --url http://127.0.0.1:8000   # a running set
 
 Starts the ``web`` process of the ``Procfile`` (gunicorn with ``gunicorn.conf.py``, 2 workers,
-``WEB_THREADS`` threads each) on a free loopback port unless ``--url`` is given, loads the
+``--threads``/``WEB_THREADS`` threads each, 1 = sync workers by default) on a free loopback port unless ``--url`` is given, loads the
 demo into an empty database first, then drives it at 8 and 50 concurrent keep-alive clients,
 each endpoint for ``--seconds``, with ``wrk`` (Debian's package; a C client that takes little
 of the two cores the server needs) or, without it or with ``--client python``, a small
@@ -245,7 +245,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int,
                         default=int(os.environ.get("WEB_THREADS", "1")),
-                        help="gunicorn threads per worker (1: sync workers, the default)")
+                        help="gunicorn threads per worker (1: sync workers, the Procfile's "
+                             "default; more: gthread)")
     parser.add_argument("--client", choices=("wrk", "python"),
                         default="wrk" if shutil.which("wrk") else "python")
     args = parser.parse_args()
