@@ -5,10 +5,10 @@
     .venv/bin/python bench/bench_http.py --url http://127.0.0.1:8000   # a running set
 
 Starts the ``web`` process of the ``Procfile`` (gunicorn with ``gunicorn.conf.py``, 2 workers,
-``--threads``/``WEB_THREADS`` threads each, 1 = sync workers by default) on a free loopback port unless ``--url`` is given, loads the
-demo into an empty database first, then drives it at 8 and 50 concurrent keep-alive clients,
-each endpoint for ``--seconds``, with ``wrk`` (Debian's package; a C client that takes little
-of the two cores the server needs) or, without it or with ``--client python``, a small
+``--threads``/``WEB_THREADS`` threads each, 1 = sync workers by default) on a free loopback
+port unless ``--url`` is given, loads the demo into an empty database first, then drives it
+at 8 and 50 concurrent keep-alive clients, each endpoint for ``--seconds``, with ``wrk``
+(Debian's package; a C client that takes little of the two cores the server needs) or, without it or with ``--client python``, a small
 threaded Python client (whose own CPU and GIL count against every figure): the lines API
 page (50 rows), the line card, the tree page and a single operation (a spend limit set on a
 line), each beside ``/healthz`` measured in the same run — the floor. Prints req/s, p50/p95/p99 and
