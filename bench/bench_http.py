@@ -6,14 +6,14 @@
 
 Starts the ``web`` process of the ``Procfile`` (gunicorn with ``gunicorn.conf.py``, 2 workers,
 ``--threads``/``WEB_THREADS`` threads each, 1 = sync workers by default) on a free loopback
-port unless ``--url`` is given, loads the demo into an empty database first, then drives it
-at 8 and 50 concurrent keep-alive clients, each endpoint for ``--seconds``, with ``wrk``
-(Debian's package; a C client that takes little of the two cores the server needs) or, without it or with ``--client python``, a small
-threaded Python client (whose own CPU and GIL count against every figure): the lines API
-page (50 rows), the line card, the tree page and a single operation (a spend limit set on a
-line), each beside ``/healthz`` measured in the same run — the floor. Prints req/s, p50/p95/p99 and
-errors, and the goals: lines API ≥ 0.3× healthz throughput at 8 clients, p99 of every page
-< 250 ms at 50 clients, no errors.
+port unless ``--url`` is given, loads the demo into an empty database first, then drives it at
+8 and 50 concurrent keep-alive clients, each endpoint for ``--seconds``, with ``wrk`` (Debian's
+package; a C client that takes little of the two cores the server needs) or, without it or with
+``--client python``, a small threaded Python client (whose own CPU and GIL count against every
+figure): the lines API page (50 rows), the line card, the tree page and a single operation (a
+spend limit set on a line), each beside ``/healthz`` measured in the same run — the floor.
+Prints req/s, p50/p95/p99 and errors, and the goals: lines API ≥ 0.3× healthz throughput at 8
+clients, p99 of every page < 250 ms at 50 clients, no errors.
 """
 
 import argparse
