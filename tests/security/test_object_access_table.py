@@ -124,7 +124,7 @@ TABLE = [
     # --- operations; staff see only what is queued for their decision
     _api("Operations.get_operation", "GET", "/api/v1/operations/{op}", "ok ok 404 404 404 401"),
     _api("Operations.approve", "POST", "/api/v1/operations/{queued}/approve",
-         "403 403 403 403 ok 401", body={"reason": "ok"}),
+         "403 403 403 403 ok 401", body={"reason": "ok", "credit_limit": "50000"}),
     _api("Operations.reject", "POST", "/api/v1/operations/{queued}/reject",
          "403 403 403 403 ok 401", body={"reason": "no"}),
     _page("operations.decide", "POST", "/operations/approvals/{queued}",
