@@ -34,7 +34,6 @@ from corp.models import (
     Line,
     LineEvent,
 )
-from corp.operations import rules
 from corp.operations import service as operations_service
 from corp.requests.models import (
     OPEN_STATUSES,
@@ -423,13 +422,10 @@ def transition(staff, item: Request, to: str, comment="", credit_limit=None) -> 
         raise InvalidInput({"comment": _("Say why the request is rejected.")})
     if credit_limit in ("", None):
         credit_limit = None
+    # Approving the credit settlement method: the operation's decision requires and checks
+    # the limit (``operations.service.decide``, the one rule for every way of approving).
     approving_credit = to == "done" and item.consent_action == "settlement_credit"
-    if approving_credit:
-        if credit_limit is None:
-            raise InvalidInput({"credit_limit": _(
-                "Set the credit limit to approve the credit settlement method.")})
-        credit_limit = rules.parse_credit_limit(credit_limit)
-    elif credit_limit is not None and to != "rejected":
+    if credit_limit is not None and not approving_credit and to != "rejected":
         raise InvalidInput({"credit_limit": _(
             "A credit limit is set only when approving the credit settlement method.")})
     if to == "in_progress":
