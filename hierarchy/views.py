@@ -15,7 +15,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,6 +23,7 @@ from sqlalchemy import select
 from auth.models import User
 from core.errors import Conflict, InvalidInput, NotFound, PageChange
 from core.extensions import db
+from core.i18n import translations
 from core.ui import NODE_KIND_LABELS, NavItem, add_nav_item, money_formatter
 from core.uploads import read_bytes
 from core.validation import parse_int
@@ -65,11 +65,11 @@ def _tree_context(roots) -> dict:
     editability."""
     flat = service.flat_tree(roots)
     money = money_formatter()
-    translations = get_translations()  # looked up once, not once per node
+    catalogue = translations()  # the request's catalogue, looked up once for every node
     for item in flat:
         item["spend_text"] = money(item["spend"])
         count = item["line_count"]
-        item["lines_text"] = (translations.ngettext("%(num)d line", "%(num)d lines", count)
+        item["lines_text"] = (catalogue.ngettext("%(num)d line", "%(num)d lines", count)
                               % {"num": count}).replace(" ", "\u00a0")
     return {
         "flat": flat,
