@@ -10,7 +10,7 @@ from auth import account_api, account_views
 from auth import api as auth_api
 from auth import service as auth_service
 from auth import views as auth_views
-from core import backup, errors, health, i18n, logs, sqlite
+from core import backup, errors, health, i18n, logs, postgres, sqlite
 from core.audit import audit_command
 from core.background import celery_init_app
 from core.config import load_config
@@ -102,6 +102,9 @@ def register_extensions(app: Flask) -> None:
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _configure_sqlite(app)
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg"):
+        with app.app_context():
+            postgres.configure(db.engine, ping_after=app.config["DATABASE_PING_AFTER"])
     celery_init_app(app)
 
 

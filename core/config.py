@@ -16,7 +16,10 @@ class Defaults:
     SECRET_KEY = None
     # The SQLite database is in memory (tests): no WAL journal.
     SQLITE_MEMORY = False
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Engine options. No ``pool_pre_ping``: on PostgreSQL a pooled connection idle longer
+    # than DATABASE_PING_AFTER seconds is checked before use instead (core/postgres.py).
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    DATABASE_PING_AFTER = 5.0
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     BABEL_DEFAULT_LOCALE = "ru"
     BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
@@ -182,6 +185,7 @@ ENV_SETTINGS = {
     "SCHEDULE_CLEANUP": ("SCHEDULE_CLEANUP", str),
     "SCHEDULE_CLOSE_MONTH": ("SCHEDULE_CLOSE_MONTH", str),
     "REPORT_FILES_DIR": ("REPORT_FILES_DIR", str),
+    "DATABASE_PING_AFTER": ("DATABASE_PING_AFTER", float),
     "REPORT_FILES_MAX_AGE_DAYS": ("REPORT_FILES_MAX_AGE_DAYS", int),
     **{f"OPERATOR_{k}": (f"OPERATOR_{k}", str) for k in (
         "NAME", "INN", "KPP", "OGRN", "ADDRESS", "PHONE", "EMAIL", "WEBSITE")},
