@@ -25,6 +25,7 @@ from core.extensions import (
     mail,
     migrate,
 )
+from core.jsonio import FastJSONProvider
 from core.ui import register_template_helpers
 from core.validation import BoundedIntConverter, refuse_control_characters, register_openapi_rules
 from corp import api as corp_api
@@ -41,6 +42,7 @@ from roles.access import enforce_route_marks
 def create_app(test_config=None) -> Flask:
     """Build the portal from small steps: config, extensions, blueprints, hooks, commands."""
     app = Flask(__name__, instance_relative_config=True)
+    app.json = FastJSONProvider(app)  # the same JSON answers, written by orjson
     app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     load_config(app, test_config)
     if app.config["TRUSTED_PROXIES"]:

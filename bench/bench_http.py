@@ -216,6 +216,16 @@ def run_load_wrk(base, clients: int, seconds: float, make_request, stride: int =
             "error_kinds": [f"{k} {v}" for k, v in kinds.items()]}
 
 
+def _busy_seconds() -> float | None:
+    """CPU seconds the whole machine spent busy so far (Linux), or None elsewhere."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            ticks = [int(x) for x in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle, iowait
+
+
 def _load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -292,16 +302,22 @@ def main() -> int:
         for clients in levels:
             print(f"\n{clients} concurrent clients (load average {_load()})")
             print(f"  {'endpoint':<18}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-                  f"{'errors':>8}  ×healthz")
+                  f"{'errors':>8}  ×healthz  CPU ms/req")
             for name, make in endpoints.items():
+                before = _busy_seconds()
                 if args.client == "wrk":
                     r = run_load_wrk(base, clients, args.seconds, make, stride)
                 else:
                     r = run_load(base, clients, args.seconds, make)
+                after = _busy_seconds()
                 results[(clients, name)] = r
                 floor = results[(clients, "healthz (floor)")]["rps"]
+                # The machine's busy CPU per request: server, database and client together
+                # (steadier than req/s when other work shares the machine; it counts too).
+                cpu = (f"{(after - before) * 1000 / r['n']:>11.2f}"
+                       if before is not None and after is not None and r["n"] else "")
                 print(f"  {name:<18}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}"
-                      f"{r['p99']:>9.1f}{r['errors']:>8}  {r['rps'] / floor:>6.2f}"
+                      f"{r['p99']:>9.1f}{r['errors']:>8}  {r['rps'] / floor:>6.2f}{cpu}"
                       + (f"  {r['error_kinds']}" if r["errors"] else ""))
         print(f"\ngoals (load average at the end {_load()}: the machine's other work counts "
               "against every figure above)")
