@@ -1,6 +1,8 @@
 """PostgreSQL: reads run in autocommit, the first write opens the transaction, and an idle
 pooled connection is checked before use (``core/postgres.py``)."""
 
+import json
+
 import pytest
 from psycopg import pq
 from sqlalchemy import create_engine, exc, text
@@ -142,3 +144,9 @@ def test_an_idle_dead_connection_is_replaced_before_use(database_url):
     with busy.connect() as conn:
         assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != old
     busy.dispose()
+
+
+@pytest.mark.parametrize("document", ['{"a": [1, 2.5, null, "б"]}',
+                                      '{"big": 1180591620717411303424}'])
+def test_json_columns_read_as_the_standard_decoder_reads_them(document):
+    assert postgres.read_json(document.encode()) == json.loads(document)
