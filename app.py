@@ -102,18 +102,19 @@ def register_extensions(app: Flask) -> None:
     login_manager.request_loader(_load_user_from_request)
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        _configure_sqlite(app)
-    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg"):
-        with app.app_context():
-            postgres.configure(db.engine, ping_after=app.config["DATABASE_PING_AFTER"])
+    _configure_database(app)
     celery_init_app(app)
 
 
-def _configure_sqlite(app: Flask) -> None:
-    """WAL journal (readers don't block the writer), foreign keys on, writers wait their turn."""
+def _configure_database(app: Flask) -> None:
+    """SQLite: WAL journal, foreign keys on, writers wait their turn (``core/sqlite.py``).
+    PostgreSQL: reads in autocommit, idle connections checked (``core/postgres.py``)."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
     with app.app_context():
-        sqlite.configure(db.engine, wal=not app.config.get("SQLITE_MEMORY"))
+        if uri.startswith("sqlite"):
+            sqlite.configure(db.engine, wal=not app.config.get("SQLITE_MEMORY"))
+        elif uri.startswith("postgresql+psycopg"):
+            postgres.configure(db.engine, ping_after=app.config["DATABASE_PING_AFTER"])
 
 
 def _load_user_from_request(req):

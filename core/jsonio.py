@@ -26,8 +26,7 @@ class FastJSONProvider(DefaultJSONProvider):
         try:
             body = orjson.dumps(obj, default=self.default, option=_OPTIONS)
         except orjson.JSONEncodeError as error:
-            if isinstance(error.__cause__, TypeError) and "not JSON serializable" in str(
-                    error.__cause__):
+            if isinstance(error.__cause__, TypeError):  # raised by ``default``
                 raise error.__cause__ from None  # as Flask: an unserialisable value is a bug
             return super().response(*args, **kwargs)
         return self._app.response_class(body, mimetype=self.mimetype)

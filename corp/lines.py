@@ -10,16 +10,18 @@ from hierarchy.models import Node
 from roles import access
 
 
-def scoped_lines(actor, permission: str = "lines.view"):
-    """A SELECT of the actor's company's lines within the actor's scope for ``permission``."""
-    return (
-        select(Line)
-        .join(Node, Node.id == Line.node_id)
-        .where(
-            Line.company_id == actor.company_id,
-            access.scope_filter(actor, permission, Node.path),
-        )
-    )
+def scoped_lines(actor, permission: str = "lines.view", *, node_join: bool = True):
+    """A SELECT of the actor's company's lines within the actor's scope for ``permission``.
+
+    ``node_join=False``: the caller reads no node column, so an actor holding ``permission``
+    on the whole company gets no join to the nodes (every line has one: the rows are the
+    same); a narrower scope still joins them to filter by path.
+    """
+    query = select(Line).where(Line.company_id == actor.company_id)
+    if not node_join and access.has_company_scope(actor, permission):
+        return query
+    return query.join(Node, Node.id == Line.node_id).where(
+        access.scope_filter(actor, permission, Node.path))
 
 
 def current_period(today: date | None = None) -> str:

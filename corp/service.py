@@ -87,10 +87,7 @@ def filtered_lines(actor, flt: LineFilter, permission: str = "lines.view", *,
     tariff join unless a tariff is filtered or sorted on. Every line has a node and a tariff
     (NOT NULL foreign keys), so the rows are the same; the database does half the work.
     """
-    if lean and flt.sort != "node" and access.has_company_scope(actor, permission):
-        query = select(Line).where(Line.company_id == actor.company_id)
-    else:
-        query = scoped_lines(actor, permission)
+    query = scoped_lines(actor, permission, node_join=not lean or flt.sort == "node")
     if not lean or flt.tariff_code or flt.sort == "tariff":
         query = query.join(Tariff, Tariff.id == Line.tariff_id)
     if flt.node_id is not None:
@@ -195,8 +192,7 @@ def list_line_rows(actor, flt: LineFilter, page: int = 1, per_page: int = 50):
     if rows:
         total = rows[0][-1]
     else:  # a page past the end: no row to carry the count
-        total = db.session.scalar(select(func.count()).select_from(
-            filtered_lines(actor, flt).subquery()))
+        total = db.session.scalar(select(func.count()).select_from(base.subquery()))
     return [_line_values(row) for row in rows], total
 
 
